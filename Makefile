@@ -1,0 +1,55 @@
+# The two commands of the README:
+#   make book   venv + pinned install + execute every chapter (papermill) + HTML in _build/html
+#   make test   venv + pinned install + test suite
+# Options: make book DATA=path/to/studies.csv
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+
+PYTHON_SYS ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DATA ?= data/studies.csv
+PUBLISHED ?= data/published.csv
+CHAPTERS := intro methods toxicity response pfs discussion
+EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
+ENGINE := $(wildcard analysis/*.py) scripts/run_chapter.py
+
+.PHONY: book test venv fixtures lock clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt Makefile
+	$(PYTHON_SYS) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip check
+	# Make the repository's `analysis` package importable from the venv (kernels, pytest).
+	echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/bcma_review.pth"
+	touch $@
+
+# A chapter is re-executed when its source, the engine or the data change. The data
+# path itself is part of the stamp, so `make book DATA=other.csv` re-executes.
+_build/data-path.stamp: FORCE
+	@mkdir -p _build
+	@echo "$(abspath $(DATA)) $(abspath $(PUBLISHED))" | cmp -s - $@ || echo "$(abspath $(DATA)) $(abspath $(PUBLISHED))" > $@
+
+_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) _build/data-path.stamp $(VENV)/.installed
+	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED)
+
+book: $(EXECUTED) _config.yml _toc.yml scripts/render.py
+	$(PY) scripts/render.py
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+# Reference values from R (needs r-base-core and r-cran-metafor).
+fixtures:
+	Rscript tests/make_fixtures.R
+
+lock: $(VENV)/.installed
+	$(PY) -m pip freeze --exclude-editable | sed '/^-e /d' > requirements.lock.tmp && mv requirements.lock.tmp requirements.txt
+
+clean:
+	rm -rf _build
+
+FORCE:

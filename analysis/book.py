@@ -1,0 +1,99 @@
+"""Helpers that hand computed numbers to the book's prose through myst-nb ``glue``.
+
+Every number in a chapter's text is glued, never typed. myst-nb renders what it is
+given, so values are converted to plain Python ``float``/``int`` first: a numpy scalar
+would print as ``np.float64(80.2)``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import pandas as pd
+
+from .proportions import PooledProportion, SubgroupAnalysis
+
+__all__ = ["plain", "glue", "glue_pooled", "glue_subgroups", "key_safe", "ci_text", "results_table"]
+
+
+def plain(value: object) -> float | int | str:
+    """``value`` as a plain int, float or str; anything else is an error."""
+    if isinstance(value, bool):
+        raise TypeError("glue a number or text, not a bool")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"cannot glue {type(value).__name__}: {value!r}")
+
+
+def glue(name: str, value: object) -> None:
+    """Glue one value (converted by :func:`plain`) without displaying it."""
+    from myst_nb import glue as _glue
+
+    _glue(name, plain(value), display=False)
+
+
+def pooled_fields(result: PooledProportion) -> dict[str, float | int]:
+    """The numbers prose quotes from a pooled result, percent scale for proportions."""
+    s = result.summary()
+    return {
+        "est": s["estimate"],
+        "lo": s["ci_low"],
+        "hi": s["ci_high"],
+        "pi_lo": s["pi_low"],
+        "pi_hi": s["pi_high"],
+        "i2": s["i2"],
+        "tau2": s["tau2"],
+        "q_p": s["q_p"],
+        "k": result.k,
+        "n": result.n_total,
+        "events": result.events_total,
+    }
+
+
+def glue_pooled(prefix: str, result: PooledProportion) -> None:
+    """Glue ``{prefix}_est``, ``_lo``, ``_hi``, ``_pi_lo``, ``_pi_hi``, ``_i2``, ``_tau2``,
+    ``_q_p``, ``_k``, ``_n`` and ``_events``."""
+    for field, value in pooled_fields(result).items():
+        glue(f"{prefix}_{field}", value)
+
+
+def glue_subgroups(prefix: str, result: SubgroupAnalysis) -> None:
+    """Glue every subgroup as ``{prefix}_{group}_*`` plus ``{prefix}_p``, ``_q`` and
+    ``_df`` of the test. Group names are made safe for glue keys."""
+    glue(f"{prefix}_p", result.p)
+    glue(f"{prefix}_q", result.q_between)
+    glue(f"{prefix}_df", result.df)
+    for group, pooled in result.groups.items():
+        glue_pooled(f"{prefix}_{key_safe(group)}", pooled)
+
+
+def key_safe(name: str) -> str:
+    """A subgroup name as a glue-key fragment: ``anti-CD3/CD28`` -> ``anti_cd3_cd28``."""
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def ci_text(result: PooledProportion) -> str:
+    """``80.2% (68.6–88.2)`` for tables."""
+    s = result.summary()
+    return f"{s['estimate']:.1f}% ({s['ci_low']:.1f}–{s['ci_high']:.1f})"
+
+
+def results_table(results: dict[str, PooledProportion]) -> pd.DataFrame:
+    """Side-by-side table of named pooled results (percent scale), for display."""
+    rows = {
+        name: {
+            "k": r.k,
+            "patients": r.n_total,
+            "events": r.events_total,
+            "pooled % (95% CI)": ci_text(r),
+            "I² (%)": round(r.i2, 1),
+            "τ²": round(r.tau2, 3),
+            "95% PI (%)": f"{100 * r.pi_low:.1f}–{100 * r.pi_high:.1f}",
+        }
+        for name, r in results.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index")

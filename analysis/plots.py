@@ -1,0 +1,151 @@
+"""Forest plots for pooled proportions, per study and by subgroup.
+
+The layout follows the journal convention (R meta's ``forest()``): study labels and
+counts on the left, squares sized by random-effects weight with exact 95% CIs in the
+middle, the printed estimate, CI and weight on the right, a diamond for each pooled
+estimate and a bar for the prediction interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Polygon
+
+from .proportions import PooledProportion, SubgroupAnalysis
+
+__all__ = ["forest_plot", "subgroup_forest_plot"]
+
+_ROW_HEIGHT = 0.24  # inches per row
+_POOLED_COLOUR = "#1f4e79"
+_STUDY_COLOUR = "#4d4d4d"
+
+
+@dataclass(frozen=True)
+class _Row:
+    kind: str  # "header", "study", "pooled", "pi" or "note"
+    label: str
+    counts: str = ""
+    estimate: float = np.nan
+    low: float = np.nan
+    high: float = np.nan
+    weight: float = np.nan
+
+
+def _study_rows(result: PooledProportion) -> list[_Row]:
+    return [
+        _Row("study", s.study, f"{s.events}/{s.n}", 100 * s.estimate, 100 * s.ci_low, 100 * s.ci_high, s.weight)
+        for s in result.studies.itertuples()
+    ]
+
+
+def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
+    heterogeneity = f"I² = {result.i2:.0f}%, τ² = {result.tau2:.2f}, {_p(result.q_p)}"
+    return [
+        _Row(
+            "pooled",
+            f"{label} (k = {result.k})",
+            f"{result.events_total}/{result.n_total}",
+            100 * result.estimate,
+            100 * result.ci_low,
+            100 * result.ci_high,
+            100.0,
+        ),
+        _Row("pi", "Prediction interval", "", np.nan, 100 * result.pi_low, 100 * result.pi_high),
+        _Row("note", f"Heterogeneity: {heterogeneity}"),
+    ]
+
+
+def _p(p: float) -> str:
+    """p-value with its relation sign, as printed in journals."""
+    return "p < 0.0001" if p < 1e-4 else f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) -> Figure:
+    n = len(rows) + 1
+    fig = plt.figure(figsize=(10, 0.9 + _ROW_HEIGHT * n))
+    grid = fig.add_gridspec(1, 3, width_ratios=[4.0, 3.4, 2.8], wspace=0.02)
+    left, mid, right = (fig.add_subplot(grid[0, i]) for i in range(3))
+    for ax in (left, mid, right):
+        ax.set_ylim(n - 0.5, -1.4)
+    for ax in (left, right):
+        ax.axis("off")
+    max_weight = max((r.weight for r in rows if r.kind == "study"), default=1.0)
+
+    left.text(0, -1.0, "Study", weight="bold", va="center")
+    left.text(0.97, -1.0, "Events/N", weight="bold", va="center", ha="right")
+    right.text(0.04, -1.0, "% [95% CI]", weight="bold", va="center")
+    right.text(0.98, -1.0, "Weight", weight="bold", va="center", ha="right")
+    for y, row in enumerate(rows):
+        bold = row.kind in ("header", "pooled")
+        style = "italic" if row.kind in ("pi", "note") else "normal"
+        size = 8 if row.kind == "note" else 9
+        indent = 0.03 if row.kind == "study" else 0.0
+        left.text(indent, y, row.label, va="center", fontsize=size, weight="bold" if bold else "normal", style=style)
+        left.text(0.97, y, row.counts, va="center", ha="right", fontsize=9, weight="bold" if bold else "normal")
+        if row.kind == "study":
+            mid.plot([row.low, row.high], [y, y], color=_STUDY_COLOUR, lw=1)
+            # Marker area proportional to the study's weight.
+            size = 3 + 9 * np.sqrt(row.weight / max_weight)
+            mid.plot(row.estimate, y, marker="s", color=_STUDY_COLOUR, markersize=size, lw=0, clip_on=False)
+        elif row.kind == "pooled":
+            mid.add_patch(
+                Polygon(
+                    [(row.low, y), (row.estimate, y - 0.35), (row.high, y), (row.estimate, y + 0.35)],
+                    closed=True,
+                    color=_POOLED_COLOUR,
+                )
+            )
+        elif row.kind == "pi":
+            mid.plot([row.low, row.high], [y, y], color=_POOLED_COLOUR, lw=3, solid_capstyle="butt")
+        if row.kind in ("study", "pooled"):
+            right.text(0.04, y, f"{row.estimate:5.1f} [{row.low:5.1f}; {row.high:5.1f}]", va="center", fontsize=9, family="monospace", weight="bold" if bold else "normal")
+            weight = f"{row.weight:.1f}%" if row.kind == "study" else ""
+            right.text(0.98, y, weight, va="center", ha="right", fontsize=9)
+        elif row.kind == "pi":
+            right.text(0.04, y, f"      [{row.low:5.1f}; {row.high:5.1f}]", va="center", fontsize=9, family="monospace", style="italic")
+    if reference is not None:
+        mid.axvline(reference, color=_POOLED_COLOUR, lw=0.8, ls="--")
+    mid.set_xlim(-2, 102)
+    mid.set_xticks([0, 20, 40, 60, 80, 100])
+    mid.set_yticks([])
+    for side in ("left", "right", "top"):
+        mid.spines[side].set_visible(False)
+    mid.set_xlabel(xlabel)
+    fig.suptitle(title, x=0.02, ha="left", weight="bold")
+    fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.5 / fig.get_figheight(), bottom=0.55 / fig.get_figheight())
+    return fig
+
+
+def forest_plot(result: PooledProportion, *, title: str = "", xlabel: str = "Proportion (%)") -> Figure:
+    """Forest plot of one meta-analysis: every study, the pooled diamond and the PI."""
+    rows = _study_rows(result) + _pooled_rows(result, "Random-effects model")
+    return _draw(rows, title, xlabel, reference=100 * result.estimate)
+
+
+def subgroup_forest_plot(
+    result: SubgroupAnalysis,
+    *,
+    overall: PooledProportion | None = None,
+    title: str = "",
+    xlabel: str = "Proportion (%)",
+) -> Figure:
+    """Forest plot by subgroup: each block of studies with its own pooled diamond,
+    optionally the overall result, and the test for subgroup differences."""
+    rows: list[_Row] = []
+    for name, pooled in result.groups.items():
+        rows.append(_Row("header", str(name)))
+        rows += _study_rows(pooled) + _pooled_rows(pooled, f"Subgroup {name}")[:1]
+        rows.append(_Row("note", f"I² = {pooled.i2:.0f}%, τ² = {pooled.tau2:.2f}"))
+    if overall is not None:
+        rows += _pooled_rows(overall, "Overall")[:2]
+    rows.append(
+        _Row(
+            "note",
+            f"Test for subgroup differences: Q = {result.q_between:.2f}, df = {result.df}, {_p(result.p)}",
+        )
+    )
+    return _draw(rows, title, xlabel, reference=None if overall is None else 100 * overall.estimate)

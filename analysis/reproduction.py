@@ -1,0 +1,107 @@
+"""Setting published numbers beside computed ones.
+
+Keys are ``outcome:analysis:group:statistic`` as in ``data/published.csv``. Computed
+values are on the printed scale (percent for proportions and I^2). The verdict is:
+
+* ``match`` -- the computed value, rounded as the paper rounds, equals the printed one
+  (for "p < x": the computed p is below x);
+* ``close`` -- off by no more than :data:`TOLERANCE` for that statistic;
+* ``differs`` -- further off;
+* ``cannot compute`` -- the book has no computed value (a reason is given).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .proportions import PooledProportion, SubgroupAnalysis
+
+__all__ = ["TOLERANCE", "pooled_values", "subgroup_values", "compare"]
+
+#: Largest difference still called "close", per statistic (percentage points for
+#: proportions, I^2 points, relative for p-values and hazard ratios).
+TOLERANCE: dict[str, float] = {
+    "estimate": 1.0,
+    "ci_low": 1.0,
+    "ci_high": 1.0,
+    "i2": 5.0,
+    "percent": 0.1,
+    "p": 0.25,
+    "hr": 0.05,
+    "median": 0.1,
+}
+_RELATIVE = {"p", "hr"}
+
+
+def pooled_values(result: PooledProportion, outcome: str, analysis: str = "overall", group: str = "all") -> dict[str, float]:
+    """Keyed printed-scale values of one pooled result."""
+    s = result.summary()
+    return {f"{outcome}:{analysis}:{group}:{stat}": float(s[stat]) for stat in ("estimate", "ci_low", "ci_high", "i2")}
+
+
+def subgroup_values(result: SubgroupAnalysis, outcome: str, analysis: str) -> dict[str, float]:
+    """Keyed values of every subgroup plus the between-subgroup p-value."""
+    values: dict[str, float] = {f"{outcome}:{analysis}:test:p": result.p}
+    for group, pooled in result.groups.items():
+        values.update(pooled_values(pooled, outcome, analysis, group))
+    return values
+
+
+def _verdict(row: pd.Series, computed: float) -> tuple[str, str]:
+    published = row["number"]
+    if row["relation"] == "<":
+        if computed < published:
+            return "match", ""
+        return "differs", f"computed {computed:.2g} is not below {published:g}"
+    rounded = round(computed, int(row["decimals"]))
+    if np.isclose(rounded, published, rtol=0, atol=1e-9):
+        return "match", ""
+    stat = row["statistic"]
+    tolerance = TOLERANCE.get(stat, 0.0)
+    diff = abs(computed - published)
+    if stat in _RELATIVE:
+        diff /= abs(published)
+    unit = "relative" if stat in _RELATIVE else "points"
+    if diff <= tolerance:
+        return "close", f"within {tolerance:g} {unit}"
+    return "differs", f"more than {tolerance:g} {unit} apart"
+
+
+def compare(
+    published: pd.DataFrame,
+    computed: Mapping[str, float],
+    reasons: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per published number: printed value, computed value, difference, verdict.
+
+    ``published`` is :func:`analysis.load_published` (or rows of it); ``reasons`` maps
+    keys to why a number cannot be computed or differs (shown in ``reason``).
+    """
+    reasons = dict(reasons or {})
+    unknown = set(computed) - set(published["key"])
+    if unknown:
+        raise KeyError(f"computed keys not in the published table: {sorted(unknown)}")
+    rows = []
+    for _, row in published.iterrows():
+        key = row["key"]
+        value = computed.get(key)
+        if value is None or not np.isfinite(value):
+            verdict, reason, difference = "cannot compute", reasons.get(key, "not computed in this chapter"), np.nan
+        else:
+            verdict, reason = _verdict(row, float(value))
+            reason = reasons.get(key, reason)
+            difference = float(value) - row["number"]
+        rows.append(
+            {
+                "key": key,
+                "published": row["value"],
+                "computed": np.nan if value is None else float(value),
+                "difference": difference,
+                "verdict": verdict,
+                "reason": reason,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,84 @@
+"""Execute one chapter: MyST source -> notebook -> papermill run -> strict check.
+
+    python scripts/run_chapter.py toxicity --data data/studies.csv
+
+The executed notebook goes to ``_build/executed/book/<chapter>.ipynb``. The run fails
+(exit 1) if a cell raises, or if any cell wrote to stderr -- which is where Python
+warnings, matplotlib complaints and library deprecations appear -- so that a book with
+a warning in it is never rendered. Nothing is written outside ``_build/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+
+
+def problems_in(notebook: nbformat.NotebookNode) -> list[str]:
+    """Cell errors and stderr output of an executed notebook."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append(f"cell {index}: {output['ename']}: {output['evalue']}")
+            elif output.get("output_type") == "stream" and output.get("name") == "stderr":
+                found.append(f"cell {index} wrote to stderr: {output['text'].strip()[:500]}")
+    return found
+
+
+def run(chapter: str, data: Path, published: Path) -> Path:
+    source = ROOT / "book" / f"{chapter}.md"
+    unexecuted = BUILD / "notebooks" / f"{chapter}.ipynb"
+    executed = BUILD / "executed" / "book" / f"{chapter}.ipynb"
+    for path in (unexecuted, executed):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(jupytext.read(source), unexecuted)
+    try:
+        notebook = papermill.execute_notebook(
+            str(unexecuted),
+            str(executed),
+            parameters={"studies_path": str(data), "published_path": str(published)},
+            cwd=str(ROOT / "book"),
+            kernel_name="python3",
+            progress_bar=False,
+        )
+    except papermill.PapermillExecutionError as exc:
+        executed.unlink(missing_ok=True)
+        raise SystemExit(f"{chapter}: cell {exc.exec_count} raised {exc.ename}: {exc.evalue}") from None
+    problems = problems_in(notebook)
+    if problems:
+        executed.unlink(missing_ok=True)
+        raise SystemExit(f"{chapter}: the chapter is not clean:\n  " + "\n  ".join(problems))
+    # Readers see the parameters (collapsed); papermill's injected copy is left out.
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags:
+            tags.append("remove-cell")
+        elif "parameters" in tags:
+            tags.append("hide-cell")
+    nbformat.write(notebook, executed)
+    return executed
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("chapter", help="chapter name, e.g. toxicity (book/<chapter>.md)")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "studies.csv", help="study table (CSV)")
+    parser.add_argument("--published", type=Path, default=ROOT / "data" / "published.csv", help="published numbers (CSV)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    run(args.chapter, args.data.resolve(), args.published.resolve())
+    print(f"  executed {args.chapter:<12} {time.perf_counter() - start:6.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

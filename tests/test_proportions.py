@@ -1,0 +1,145 @@
+"""pool_proportions and subgroup_analysis against metafor (fixtures from make_fixtures.R)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import clopper_pearson, pool_proportions, subgroup_analysis
+
+FIXTURES = Path(__file__).parent / "fixtures"
+INPUTS = pd.read_csv(FIXTURES / "proportion_inputs.csv", keep_default_na=False)
+REFERENCE = pd.read_csv(FIXTURES / "metafor_proportions.csv")
+RTOL = 1e-6  # closed-form estimator: agreement to (well below) this relative tolerance
+POOLED_CASES = sorted(c for c in INPUTS["case"].unique() if not c.startswith("sub_"))
+SUBGROUP_CASES = sorted(c for c in INPUTS["case"].unique() if c.startswith("sub_"))
+SCALARS = ["estimate", "ci_low", "ci_high", "pi_low", "pi_high", "mu", "se", "tau2", "i2", "h2", "q", "q_p", "k"]
+
+
+def reference(case: str, option: str) -> pd.DataFrame:
+    ref = REFERENCE[(REFERENCE["case"] == case) & (REFERENCE["option"] == option)]
+    assert not ref.empty, f"no reference for {case}/{option}"
+    return ref
+
+
+def assert_matches(result, ref: pd.DataFrame, where: str) -> None:
+    scalars = ref[ref["index"].isna()].set_index("statistic")["value"].astype(float)
+    assert set(SCALARS) <= set(scalars.index)
+    got = {name: float(getattr(result, "q_df" if name == "df" else name)) for name in SCALARS}
+    for name in SCALARS:
+        # p-values can underflow towards 0; compare them on an absolute scale as well.
+        np.testing.assert_allclose(got[name], scalars[name], rtol=RTOL, atol=1e-12, err_msg=f"{where}: {name}")
+    weights = ref[ref["statistic"] == "weight"]["value"].astype(float).to_numpy()
+    np.testing.assert_allclose(result.studies["weight"], weights, rtol=RTOL, err_msg=f"{where}: weights")
+
+
+@pytest.mark.parametrize("to", ["only0", "all", "if0all"])
+@pytest.mark.parametrize("case", POOLED_CASES)
+def test_pooled_matches_metafor(case: str, to: str) -> None:
+    data = INPUTS[INPUTS["case"] == case]
+    result = pool_proportions(data["events"], data["n"], to=to)
+    assert_matches(result, reference(case, to), f"{case}/{to}")
+
+
+@pytest.mark.parametrize("case", POOLED_CASES)
+def test_clopper_pearson_matches_binom_test(case: str) -> None:
+    data = INPUTS[INPUTS["case"] == case]
+    ref = reference(case, "exact")
+    low, high = clopper_pearson(data["events"].to_numpy(), data["n"].to_numpy())
+    np.testing.assert_allclose(low, ref[ref["statistic"] == "cp_low"]["value"].astype(float), rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(high, ref[ref["statistic"] == "cp_high"]["value"].astype(float), rtol=RTOL, atol=1e-14)
+    result = pool_proportions(data["events"], data["n"])
+    np.testing.assert_allclose(result.studies["ci_low"], low)
+
+
+@pytest.mark.parametrize("case", SUBGROUP_CASES)
+def test_subgroup_matches_metafor(case: str) -> None:
+    data = INPUTS[INPUTS["case"] == case]
+    result = subgroup_analysis(data["events"], data["n"], data["group"])
+    assert list(result.groups) == list(data["group"].unique())
+    for name, pooled in result.groups.items():
+        assert_matches(pooled, reference(case, name), f"{case}/{name}")
+    between = reference(case, "between").set_index("statistic")["value"].astype(float)
+    np.testing.assert_allclose(result.q_between, between["q_between"], rtol=RTOL)
+    assert result.df == int(between["df"])
+    np.testing.assert_allclose(result.p, between["p"], rtol=RTOL)
+
+
+def test_subgroup_exclude_and_missing_groups_leave_studies_out() -> None:
+    data = INPUTS[INPUTS["case"] == "sub_expansion_neurotox"]
+    full = subgroup_analysis(data["events"], data["n"], data["group"])
+    dropped = subgroup_analysis(data["events"], data["n"], data["group"], exclude=["none"])
+    as_missing = subgroup_analysis(data["events"], data["n"], data["group"].replace("none", None))
+    assert "none" in full.groups and "none" not in dropped.groups
+    assert dropped.df == full.df - 1
+    assert dropped.q_between == pytest.approx(as_missing.q_between, rel=1e-12)
+    assert dropped.groups["anti-CD3"].estimate == full.groups["anti-CD3"].estimate
+
+
+def test_categorical_groups_follow_category_order() -> None:
+    groups = pd.Categorical(["b", "a", "b", "a"], categories=["b", "a", "unused"])
+    result = subgroup_analysis([1, 2, 3, 4], [10, 10, 10, 10], groups)
+    assert list(result.groups) == ["b", "a"]
+
+
+def test_pairs_both_nan_are_dropped_and_counted() -> None:
+    result = pool_proportions([3, np.nan, 5], [10, np.nan, 12], labels=["a", "b", "c"])
+    assert result.k == 2
+    assert list(result.studies["study"]) == ["a", "c"]
+    assert result.estimate == pytest.approx(pool_proportions([3, 5], [10, 12]).estimate, rel=1e-12)
+
+
+def test_summary_is_plain_floats_on_percent_scale() -> None:
+    result = pool_proportions([3, 5, 9], [10, 12, 20])
+    summary = result.summary()
+    assert all(type(v) in (float, int) for v in summary.values())
+    assert summary["estimate"] == pytest.approx(100 * result.estimate)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"transform": "probit"}, "transform='probit'"),
+        ({"tau2": "XYZ"}, "tau2='XYZ'"),
+        ({"ci": "t"}, "ci='t'"),
+        ({"to": "sometimes"}, "to='sometimes'"),
+        ({"level": 95}, "level"),
+        ({"add": -1}, "add"),
+    ],
+)
+def test_bad_options_raise(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        pool_proportions([1, 2], [10, 10], **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("events", "n", "message"),
+    [
+        ([1, 11], [10, 10], "study 1: events must not exceed n"),
+        ([-1, 2], [10, 10], "study 0: events must not be negative"),
+        ([1, 2], [10, -10], "study 1: n must be positive"),
+        ([1, 2], [10, 0], "n must be positive"),
+        ([1, 2, 3], [10, 10], "same shape"),
+        ([1, np.nan], [10, 10], "both be given"),
+        ([np.nan], [np.nan], "k = 0"),
+        ([1, np.inf], [10, 10], "finite"),
+    ],
+)
+def test_bad_counts_raise(events: list, n: list, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        pool_proportions(events, n)
+
+
+def test_zero_events_without_correction_fail_loudly() -> None:
+    with pytest.raises(ValueError, match="continuity correction"):
+        pool_proportions([0, 2], [10, 10], to="none")
+
+
+def test_subgroup_needs_two_groups_and_matching_lengths() -> None:
+    with pytest.raises(ValueError, match="at least two subgroups"):
+        subgroup_analysis([1, 2], [10, 10], ["a", "a"])
+    with pytest.raises(ValueError, match="group labels"):
+        subgroup_analysis([1, 2], [10, 10], ["a"])
