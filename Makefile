@@ -47,7 +47,8 @@ fixtures:
 	Rscript tests/make_fixtures.R
 
 lock: $(VENV)/.installed
-	$(PY) -m pip freeze --exclude-editable | sed '/^-e /d' > requirements.lock.tmp && mv requirements.lock.tmp requirements.txt
+	{ grep '^#' requirements.txt; $(PY) -m pip freeze --exclude-editable; } > requirements.txt.new
+	mv requirements.txt.new requirements.txt
 
 clean:
 	rm -rf _build

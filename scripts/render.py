@@ -8,27 +8,40 @@ execution off, so the HTML shows exactly the outputs papermill produced.
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGE = ROOT / "_build" / "executed"
 
 
-def main() -> None:
+def render(build: Path = ROOT / "_build") -> Path:
+    """Build ``<build>/html`` from ``<build>/executed``; returns the HTML folder."""
+    if build.name != "_build":
+        # jupyter-book writes to <path-output>/_build/html.
+        raise SystemExit(f"the build directory must be named _build, got {build}")
+    stage = build / "executed"
     for name in ("_config.yml", "_toc.yml", "references.bib"):
         if (ROOT / name).exists():
-            shutil.copy2(ROOT / name, STAGE / name)
+            shutil.copy2(ROOT / name, stage / name)
     command = [
-        str(Path(sys.executable).parent / "jupyter-book"), "build", str(STAGE),
-        "--path-output", str(ROOT), "--warningiserror", "--nitpick", "--keep-going", "--quiet",
+        str(Path(sys.executable).parent / "jupyter-book"), "build", str(stage),
+        "--path-output", str(build.parent),
+        "--warningiserror", "--nitpick", "--keep-going", "--quiet",
     ]
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode != 0:
         raise SystemExit(f"jupyter-book build failed (exit {result.returncode}); see the warnings above")
-    print(f"  rendered HTML in {ROOT / '_build' / 'html'}", file=sys.stderr)
+    return build / "html"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "_build")
+    html = render(parser.parse_args().build_dir.resolve())
+    print(f"  rendered HTML in {html}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
     python scripts/run_chapter.py toxicity --data data/studies.csv
 
-The executed notebook goes to ``_build/executed/book/<chapter>.ipynb``. The run fails
+The executed notebook goes to ``<build-dir>/executed/book/<chapter>.ipynb``
+(``_build`` by default). The run fails
 (exit 1) if a cell raises, or if any cell wrote to stderr -- which is where Python
 warnings, matplotlib complaints and library deprecations appear -- so that a book with
-a warning in it is never rendered. Nothing is written outside ``_build/``.
+a warning in it is never rendered. Nothing is written outside the build directory.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import nbformat
 import papermill
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILD = ROOT / "_build"
 
 
 def problems_in(notebook: nbformat.NotebookNode) -> list[str]:
@@ -35,10 +35,12 @@ def problems_in(notebook: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-def run(chapter: str, data: Path, published: Path) -> Path:
-    source = ROOT / "book" / f"{chapter}.md"
-    unexecuted = BUILD / "notebooks" / f"{chapter}.ipynb"
-    executed = BUILD / "executed" / "book" / f"{chapter}.ipynb"
+def run(
+    chapter: str, data: Path, published: Path, build: Path = ROOT / "_build", book: Path = ROOT / "book"
+) -> Path:
+    source = book / f"{chapter}.md"
+    unexecuted = build / "notebooks" / f"{chapter}.ipynb"
+    executed = build / "executed" / "book" / f"{chapter}.ipynb"
     for path in (unexecuted, executed):
         path.parent.mkdir(parents=True, exist_ok=True)
     jupytext.write(jupytext.read(source), unexecuted)
@@ -47,7 +49,7 @@ def run(chapter: str, data: Path, published: Path) -> Path:
             str(unexecuted),
             str(executed),
             parameters={"studies_path": str(data), "published_path": str(published)},
-            cwd=str(ROOT / "book"),
+            cwd=str(book),
             kernel_name="python3",
             progress_bar=False,
         )
@@ -74,9 +76,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("chapter", help="chapter name, e.g. toxicity (book/<chapter>.md)")
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "studies.csv", help="study table (CSV)")
     parser.add_argument("--published", type=Path, default=ROOT / "data" / "published.csv", help="published numbers (CSV)")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "_build", help="where notebooks are written")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    run(args.chapter, args.data.resolve(), args.published.resolve())
+    run(args.chapter, args.data.resolve(), args.published.resolve(), args.build_dir.resolve())
     print(f"  executed {args.chapter:<12} {time.perf_counter() - start:6.1f} s", file=sys.stderr)
 
 

@@ -1,0 +1,141 @@
+"""Build smoke tests: every chapter executes cleanly and renders; failures stop the build."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+run_chapter = _script("run_chapter")
+render = _script("render")
+
+
+def chapters() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for c in toc["chapters"]]
+    return [Path(f).name for f in files]
+
+
+def data_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "data").rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    before = data_digest()
+    build = tmp_path_factory.mktemp("book") / "_build"
+    for chapter in chapters():
+        run_chapter.run(chapter, ROOT / "data" / "studies.csv", ROOT / "data" / "published.csv", build)
+    html = render.render(build)
+    assert data_digest() == before, "the build wrote into data/"
+    return html
+
+
+@pytest.mark.build
+def test_every_chapter_renders_without_errors(built_book: Path) -> None:
+    for chapter in chapters():
+        page = (built_book / "book" / f"{chapter}.html").read_text()
+        text = re.sub(r"<[^>]+>", " ", page)
+        assert "Traceback" not in text, chapter
+        assert "{glue" not in page, f"{chapter}: unresolved glue role"
+        assert "np.float64" not in page and "np.int64" not in page, f"{chapter}: numpy scalar glued"
+
+
+@pytest.mark.build
+def test_toxicity_prose_shows_the_computed_numbers(built_book: Path) -> None:
+    import analysis
+
+    crs = analysis.pool_outcome(analysis.load_studies(), "crs_any").summary()
+    page = (built_book / "book" / "toxicity.html").read_text()
+    assert f"{crs['estimate']:.1f}" in page
+    assert f"{crs['ci_low']:.1f}" in page
+    assert page.count("<img") >= 6  # the forest plots
+
+
+def test_cell_errors_and_stderr_are_problems() -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    ok = nbformat.v4.new_code_cell("1", outputs=[nbformat.v4.new_output("stream", name="stdout", text="fine")])
+    warned = nbformat.v4.new_code_cell("w", outputs=[nbformat.v4.new_output("stream", name="stderr", text="UserWarning: x")])
+    failed = nbformat.v4.new_code_cell("f", outputs=[nbformat.v4.new_output("error", ename="ValueError", evalue="bad", traceback=[])])
+    nb.cells = [ok, warned, failed]
+    problems = run_chapter.problems_in(nb)
+    assert problems == ["cell 1 wrote to stderr: UserWarning: x", "cell 2: ValueError: bad"]
+
+
+CHAPTER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Probe
+
+```{{code-cell}} ipython3
+:tags: [parameters]
+
+studies_path = None
+published_path = None
+```
+
+```{{code-cell}} ipython3
+{body}
+```
+"""
+
+
+def probe(tmp_path: Path, body: str, data: Path | None = None) -> Path:
+    book = tmp_path / "book"
+    book.mkdir(exist_ok=True)
+    (book / "probe.md").write_text(CHAPTER.format(body=body))
+    return run_chapter.run(
+        "probe", data or ROOT / "data" / "studies.csv", ROOT / "data" / "published.csv", tmp_path / "_build", book
+    )
+
+
+def test_a_warning_fails_the_chapter(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="wrote to stderr: .*UserWarning: careful"):
+        probe(tmp_path, "import warnings\nwarnings.warn('careful')")
+    assert not (tmp_path / "_build" / "executed" / "book" / "probe.ipynb").exists()
+
+
+def test_bad_data_fails_the_chapter_naming_study_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "studies.csv"
+    text = (ROOT / "data" / "studies.csv").read_text(encoding="utf-8")
+    bad.write_text(text.replace("NCT03093168,NCT03093168,HRAIN BCMA-CART,HRAIN BCMA-CART,53,49", "NCT03093168,NCT03093168,HRAIN BCMA-CART,HRAIN BCMA-CART,53,-49"), encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"(?s)StudyDataError.*study 'NCT03093168', column 'n_safety'"):
+        probe(tmp_path, "import analysis\nanalysis.load_studies(studies_path)", data=bad)
+
+
+def test_parameters_reach_the_chapter(tmp_path: Path) -> None:
+    import nbformat
+
+    executed = probe(tmp_path, "print(studies_path)")
+    nb = nbformat.read(executed, as_version=4)
+    assert str(ROOT / "data" / "studies.csv") in nb.cells[-1]["outputs"][0]["text"]

@@ -1,0 +1,111 @@
+"""Published-vs-computed verdicts, glue helpers, and the paper's safety results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import analysis
+from analysis import reproduction
+from analysis.book import key_safe, plain, pooled_fields
+
+PUBLISHED = analysis.load_published()
+
+
+def one(key: str, value: float) -> pd.Series:
+    return reproduction.compare(PUBLISHED[PUBLISHED["key"] == key], {key: value}).iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "verdict"),
+    [
+        ("crs_any:overall:all:estimate", 80.349, "match"),
+        ("crs_any:overall:all:estimate", 80.36, "close"),
+        ("crs_any:overall:all:estimate", 81.3, "close"),
+        ("crs_any:overall:all:estimate", 81.31, "differs"),
+        ("crs_any:overall:all:i2", 83.4, "match"),
+        ("crs_any:overall:all:i2", 87.9, "close"),
+        ("crs_any:overall:all:i2", 88.6, "differs"),
+        ("neurotox:prior_lines:test:p", 0.00009, "match"),
+        ("neurotox:prior_lines:test:p", 0.0002, "differs"),
+        ("neurotox:expansion:test:p", 0.0277, "match"),
+        ("neurotox:expansion:test:p", 0.034, "close"),
+        ("neurotox:expansion:test:p", 0.04, "differs"),
+    ],
+)
+def test_verdicts(key: str, value: float, verdict: str) -> None:
+    row = one(key, value)
+    assert row["verdict"] == verdict
+    assert row["difference"] == pytest.approx(value - float(row["published"].lstrip("<")))
+
+
+def test_missing_value_cannot_be_computed_with_reason() -> None:
+    rows = PUBLISHED[PUBLISHED["outcome"] == "crs_severe"]
+    report = reproduction.compare(rows, {}, {"crs_severe:overall:all:estimate": "no data"})
+    assert set(report["verdict"]) == {"cannot compute"}
+    assert report.set_index("key").loc["crs_severe:overall:all:estimate", "reason"] == "no data"
+    assert report["computed"].isna().all()
+
+
+def test_unknown_computed_key_is_an_error() -> None:
+    with pytest.raises(KeyError, match="not in the published table"):
+        reproduction.compare(PUBLISHED, {"crs_any:overall:all:median": 1.0})
+
+
+def test_plain_converts_numpy_scalars_and_rejects_others() -> None:
+    assert type(plain(np.float64(1.5))) is float
+    assert type(plain(np.int64(3))) is int
+    assert plain("zero") == "zero"
+    with pytest.raises(TypeError):
+        plain(np.array([1.0, 2.0]))
+    with pytest.raises(TypeError):
+        plain(True)
+
+
+def test_pooled_fields_are_plain() -> None:
+    fields = pooled_fields(analysis.pool_proportions([3, 5, 9], [10, 12, 20]))
+    assert all(type(v) in (int, float) for v in fields.values())
+
+
+def test_key_safe() -> None:
+    assert key_safe("anti-CD3/CD28") == "anti_cd3_cd28"
+    assert key_safe("4-1BB") == "4_1bb"
+
+
+# --- the paper's safety results (issue "Done when") --------------------------------------
+
+STUDIES = analysis.load_studies()
+
+
+def pooled(outcome: str) -> dict[str, float]:
+    return analysis.pool_outcome(STUDIES, outcome).summary()
+
+
+def published(key: str) -> float:
+    return float(PUBLISHED.set_index("key").loc[key, "number"])
+
+
+@pytest.mark.parametrize("outcome", ["crs_any", "neurotox", "crs_severe", "orr", "cr"])
+def test_pooled_rates_reproduce_the_paper(outcome: str) -> None:
+    got = pooled(outcome)
+    assert got["estimate"] == pytest.approx(published(f"{outcome}:overall:all:estimate"), abs=0.5)
+    assert got["ci_low"] == pytest.approx(published(f"{outcome}:overall:all:ci_low"), abs=1.0)
+    assert got["ci_high"] == pytest.approx(published(f"{outcome}:overall:all:ci_high"), abs=1.0)
+
+
+def test_crs_heterogeneity_reproduces_the_paper() -> None:
+    assert pooled("crs_any")["i2"] == pytest.approx(published("crs_any:overall:all:i2"), abs=1.0)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "by"), [("crs_any", "origin"), ("neurotox", "expansion"), ("neurotox", "costim"), ("cr", "loading")]
+)
+def test_safety_and_response_subgroups_within_one_point(outcome: str, by: str) -> None:
+    exclude = ["ND", "none", "transposon"]
+    result = analysis.subgroup_outcome(STUDIES, outcome, by, exclude=exclude)
+    values = reproduction.subgroup_values(result, outcome, by)
+    rows = PUBLISHED[(PUBLISHED["outcome"] == outcome) & (PUBLISHED["analysis"] == by)]
+    report = reproduction.compare(rows, {k: v for k, v in values.items() if k in set(rows["key"])})
+    assert len(report) >= 4
+    assert set(report["verdict"]) <= {"match", "close"}, report
