@@ -7,12 +7,13 @@ notebooks and tested against R (metafor) fixtures in ``tests/``.
 from .data import (
     CATEGORIES,
     OUTCOMES,
+    RULE_OPTIONS,
     ExtractionRules,
     StudyDataError,
     load_published,
     load_studies,
 )
-from .outcomes import outcome_rows, pool_outcome, subgroup_outcome
+from .outcomes import outcome_rows, pool_outcome, rule_sensitivity, subgroup_outcome
 from .proportions import (
     PooledProportion,
     SubgroupAnalysis,
@@ -24,6 +25,7 @@ from .proportions import (
 __all__ = [
     "CATEGORIES",
     "OUTCOMES",
+    "RULE_OPTIONS",
     "ExtractionRules",
     "PooledProportion",
     "StudyDataError",
@@ -35,5 +37,6 @@ __all__ = [
     "pool_outcome",
     "subgroup_outcome",
     "pool_proportions",
+    "rule_sensitivity",
     "subgroup_analysis",
 ]

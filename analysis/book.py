@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import numbers
 
-import pandas as pd
-
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["plain", "glue", "glue_pooled", "glue_subgroups", "key_safe", "ci_text", "results_table"]
+__all__ = ["plain", "glue", "pooled_fields", "glue_pooled", "glue_subgroups", "key_safe"]
 
 
 def plain(value: object) -> float | int | str:
@@ -75,25 +73,3 @@ def key_safe(name: str) -> str:
     """A subgroup name as a glue-key fragment: ``anti-CD3/CD28`` -> ``anti_cd3_cd28``."""
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
-
-def ci_text(result: PooledProportion) -> str:
-    """``80.2% (68.6–88.2)`` for tables."""
-    s = result.summary()
-    return f"{s['estimate']:.1f}% ({s['ci_low']:.1f}–{s['ci_high']:.1f})"
-
-
-def results_table(results: dict[str, PooledProportion]) -> pd.DataFrame:
-    """Side-by-side table of named pooled results (percent scale), for display."""
-    rows = {
-        name: {
-            "k": r.k,
-            "patients": r.n_total,
-            "events": r.events_total,
-            "pooled % (95% CI)": ci_text(r),
-            "I² (%)": round(r.i2, 1),
-            "τ²": round(r.tau2, 3),
-            "95% PI (%)": f"{100 * r.pi_low:.1f}–{100 * r.pi_high:.1f}",
-        }
-        for name, r in results.items()
-    }
-    return pd.DataFrame.from_dict(rows, orient="index")

@@ -24,6 +24,7 @@ __all__ = [
     "CATEGORIES",
     "OUTCOMES",
     "ExtractionRules",
+    "RULE_OPTIONS",
     "Problem",
     "StudyDataError",
     "load_studies",
@@ -70,6 +71,16 @@ NOT_DISCLOSED = "ND"
 Treatment = Literal["zero", "missing"]
 
 
+#: The settings each extraction rule accepts.
+RULE_OPTIONS: dict[str, tuple[str, str]] = {
+    "unreported_neurotox": ("zero", "missing"),
+    "unreported_crs_grade": ("zero", "missing"),
+    "unreported_response": ("zero", "missing"),
+    "combined_cr_vgpr": ("missing", "cr"),
+    "not_disclosed": ("zero", "missing"),
+}
+
+
 @dataclass(frozen=True)
 class ExtractionRules:
     """How outcomes that Table 1 does not report are turned into counts.
@@ -104,14 +115,7 @@ class ExtractionRules:
     not_disclosed: Treatment = "missing"
 
     def __post_init__(self) -> None:
-        allowed = {
-            "unreported_neurotox": ("zero", "missing"),
-            "unreported_crs_grade": ("zero", "missing"),
-            "unreported_response": ("zero", "missing"),
-            "combined_cr_vgpr": ("missing", "cr"),
-            "not_disclosed": ("zero", "missing"),
-        }
-        for name, options in allowed.items():
+        for name, options in RULE_OPTIONS.items():
             if getattr(self, name) not in options:
                 raise ValueError(
                     f"ExtractionRules.{name}={getattr(self, name)!r}; choose one of {options}"

@@ -8,14 +8,16 @@ whose count is missing (e.g. unreported neurotoxicity with ``unreported_neurotox
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from .data import OUTCOMES
+from .data import OUTCOMES, RULE_OPTIONS, ExtractionRules, load_studies
 from .proportions import PooledProportion, SubgroupAnalysis, pool_proportions, subgroup_analysis
 
-__all__ = ["outcome_rows", "pool_outcome", "subgroup_outcome"]
+__all__ = ["outcome_rows", "pool_outcome", "subgroup_outcome", "rule_sensitivity"]
 
 
 def outcome_rows(studies: pd.DataFrame, outcome: str) -> pd.DataFrame:
@@ -42,3 +44,43 @@ def subgroup_outcome(
     return subgroup_analysis(
         rows["events"], rows["n"], rows[by], labels=rows["label"], exclude=exclude, **options
     )
+
+
+def rule_sensitivity(
+    path: str | Path | None,
+    rules: ExtractionRules,
+    affected: Mapping[str, Sequence[str]],
+    **options: Any,
+) -> pd.DataFrame:
+    """Pool outcomes under each extraction rule as set and with that rule flipped.
+
+    ``affected`` maps a rule name to the outcomes it can change, e.g.
+    ``{"unreported_neurotox": ["neurotox"]}``. Returns one row per rule, setting and
+    outcome: ``k``, ``events``, ``patients`` and the pooled ``estimate``, ``ci_low``,
+    ``ci_high`` (percent) and ``i2``, with ``in_use`` marking the setting in force.
+    """
+    rows = []
+    for rule, outcomes in affected.items():
+        if rule not in RULE_OPTIONS:
+            raise ValueError(f"unknown extraction rule {rule!r}; choose from {sorted(RULE_OPTIONS)}")
+        current = getattr(rules, rule)
+        for setting in (current, *(o for o in RULE_OPTIONS[rule] if o != current)):
+            studies = load_studies(path, replace(rules, **{rule: setting}))
+            for outcome in outcomes:
+                s = pool_outcome(studies, outcome, **options).summary()
+                rows.append(
+                    {
+                        "rule": rule,
+                        "setting": setting,
+                        "in_use": setting == current,
+                        "outcome": outcome,
+                        "k": s["k"],
+                        "events": s["events"],
+                        "patients": s["n"],
+                        "estimate": s["estimate"],
+                        "ci_low": s["ci_low"],
+                        "ci_high": s["ci_high"],
+                        "i2": s["i2"],
+                    }
+                )
+    return pd.DataFrame(rows)

@@ -66,8 +66,8 @@ def _p(p: float) -> str:
 
 def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) -> Figure:
     n = len(rows) + 1
-    fig = plt.figure(figsize=(10, 0.9 + _ROW_HEIGHT * n))
-    grid = fig.add_gridspec(1, 3, width_ratios=[4.0, 3.4, 2.8], wspace=0.02)
+    fig = plt.figure(figsize=(8.2, 0.9 + _ROW_HEIGHT * n))
+    grid = fig.add_gridspec(1, 3, width_ratios=[3.9, 2.9, 2.6], wspace=0.02)
     left, mid, right = (fig.add_subplot(grid[0, i]) for i in range(3))
     for ax in (left, mid, right):
         ax.set_ylim(n - 0.5, -1.4)
@@ -82,15 +82,15 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) ->
     for y, row in enumerate(rows):
         bold = row.kind in ("header", "pooled")
         style = "italic" if row.kind in ("pi", "note") else "normal"
-        size = 8 if row.kind == "note" else 9
+        size = 7.5 if row.kind == "note" else 8
         indent = 0.03 if row.kind == "study" else 0.0
         left.text(indent, y, row.label, va="center", fontsize=size, weight="bold" if bold else "normal", style=style)
-        left.text(0.97, y, row.counts, va="center", ha="right", fontsize=9, weight="bold" if bold else "normal")
+        left.text(0.97, y, row.counts, va="center", ha="right", fontsize=8, weight="bold" if bold else "normal")
         if row.kind == "study":
             mid.plot([row.low, row.high], [y, y], color=_STUDY_COLOUR, lw=1)
             # Marker area proportional to the study's weight.
-            size = 3 + 9 * np.sqrt(row.weight / max_weight)
-            mid.plot(row.estimate, y, marker="s", color=_STUDY_COLOUR, markersize=size, lw=0, clip_on=False)
+            marker_size = 3 + 9 * np.sqrt(row.weight / max_weight)
+            mid.plot(row.estimate, y, marker="s", color=_STUDY_COLOUR, markersize=marker_size, lw=0, clip_on=False)
         elif row.kind == "pooled":
             mid.add_patch(
                 Polygon(
@@ -102,11 +102,11 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) ->
         elif row.kind == "pi":
             mid.plot([row.low, row.high], [y, y], color=_POOLED_COLOUR, lw=3, solid_capstyle="butt")
         if row.kind in ("study", "pooled"):
-            right.text(0.04, y, f"{row.estimate:5.1f} [{row.low:5.1f}; {row.high:5.1f}]", va="center", fontsize=9, family="monospace", weight="bold" if bold else "normal")
+            right.text(0.04, y, f"{row.estimate:5.1f} [{row.low:5.1f}; {row.high:5.1f}]", va="center", fontsize=8, family="monospace", weight="bold" if bold else "normal")
             weight = f"{row.weight:.1f}%" if row.kind == "study" else ""
-            right.text(0.98, y, weight, va="center", ha="right", fontsize=9)
+            right.text(0.98, y, weight, va="center", ha="right", fontsize=8)
         elif row.kind == "pi":
-            right.text(0.04, y, f"      [{row.low:5.1f}; {row.high:5.1f}]", va="center", fontsize=9, family="monospace", style="italic")
+            right.text(0.04, y, f"      [{row.low:5.1f}; {row.high:5.1f}]", va="center", fontsize=8, family="monospace", style="italic")
     if reference is not None:
         mid.axvline(reference, color=_POOLED_COLOUR, lw=0.8, ls="--")
     mid.set_xlim(-2, 102)

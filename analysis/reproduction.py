@@ -19,7 +19,7 @@ import pandas as pd
 
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["TOLERANCE", "pooled_values", "subgroup_values", "compare"]
+__all__ = ["TOLERANCE", "pooled_values", "subgroup_values", "compare", "summary_table"]
 
 #: Largest difference still called "close", per statistic (percentage points for
 #: proportions, I^2 points, relative for p-values and hazard ratios).
@@ -64,10 +64,10 @@ def _verdict(row: pd.Series, computed: float) -> tuple[str, str]:
     diff = abs(computed - published)
     if stat in _RELATIVE:
         diff /= abs(published)
-    unit = "relative" if stat in _RELATIVE else "points"
+    bound = f"{tolerance:g}" + (" relative" if stat in _RELATIVE else "")
     if diff <= tolerance:
-        return "close", f"within {tolerance:g} {unit}"
-    return "differs", f"more than {tolerance:g} {unit} apart"
+        return "close", f"|difference| ≤ {bound}"
+    return "differs", f"|difference| > {bound}"
 
 
 def compare(
@@ -102,6 +102,74 @@ def compare(
                 "difference": difference,
                 "verdict": verdict,
                 "reason": reason,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+OUTCOME_LABELS: dict[str, str] = {
+    "crs_any": "CRS, any grade",
+    "crs_severe": "CRS, grade ≥3",
+    "neurotox": "Neurotoxicity",
+    "orr": "Objective response",
+    "cr": "Complete response",
+}
+_VERDICT_ORDER = ["differs", "close", "match"]
+
+
+def _decimals(printed: str) -> int:
+    return len(printed.lstrip("<").partition(".")[2])
+
+
+def _as_printed(values: dict[str, tuple[str, float]], computed: bool) -> str:
+    """``estimate (low–high); I² x%`` or ``p = x`` from one result's statistics."""
+
+    def show(stat: str) -> str:
+        printed, value = values[stat]
+        if not computed:
+            return printed.lstrip("<")
+        if not np.isfinite(value):
+            return "—"
+        if stat == "p":
+            return f"{value:.2g}" if value >= 1e-4 else f"{value:.1e}"
+        return f"{value:.{_decimals(printed)}f}"
+
+    parts = []
+    if "estimate" in values:
+        text = show("estimate")
+        if "ci_low" in values and "ci_high" in values:
+            text += f" ({show('ci_low')}–{show('ci_high')})"
+        if "i2" in values:
+            text += f"; I² {show('i2')}%"
+        parts.append(text)
+    if "p" in values:
+        printed = values["p"][0]
+        relation = "<" if printed.startswith("<") and not computed else "="
+        parts.append(f"p {relation} {show('p')}")
+    return "; ".join(parts)
+
+
+def summary_table(report: pd.DataFrame) -> pd.DataFrame:
+    """One row per result (outcome, analysis, group) of a :func:`compare` report: the
+    published and computed values in the paper's format and the least good verdict."""
+    keys = report["key"].str.split(":", expand=True)
+    keys.columns = ["outcome", "analysis", "group", "statistic"]
+    table = pd.concat([keys, report.drop(columns="key")], axis=1)
+    rows = []
+    for (outcome, analysis, group), block in table.groupby(["outcome", "analysis", "group"], sort=False):
+        values = {r.statistic: (r.published, r.computed) for r in block.itertuples()}
+        verdicts = [v for v in block["verdict"] if v != "cannot compute"]
+        verdict = next((v for v in _VERDICT_ORDER if v in verdicts), "cannot compute")
+        reasons = [r for r in dict.fromkeys(block["reason"]) if r]
+        rows.append(
+            {
+                "outcome": OUTCOME_LABELS.get(outcome, outcome),
+                "analysis": analysis.replace("_", " "),
+                "group": "test" if group == "test" else group,
+                "published": _as_printed(values, computed=False),
+                "computed": "—" if verdict == "cannot compute" else _as_printed(values, computed=True),
+                "verdict": verdict,
+                "note": "; ".join(reasons),
             }
         )
     return pd.DataFrame(rows)

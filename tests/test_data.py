@@ -215,3 +215,18 @@ def test_published_table_parses() -> None:
     assert (row["number"], row["decimals"], row["relation"]) == (80.3, 1, "=")
     p = published.set_index("key").loc["neurotox:prior_lines:test:p"]
     assert (p["number"], p["relation"]) == (0.0001, "<")
+
+
+def test_rule_sensitivity_flips_each_rule() -> None:
+    from analysis import rule_sensitivity
+
+    table = rule_sensitivity(None, ExtractionRules(), {"unreported_neurotox": ["neurotox"], "combined_cr_vgpr": ["cr"]})
+    neuro = table[table["outcome"] == "neurotox"].set_index("setting")
+    assert neuro.loc["zero", "in_use"] and not neuro.loc["missing", "in_use"]
+    assert (neuro.loc["zero", "k"], neuro.loc["missing", "k"]) == (27, 16)
+    assert neuro.loc["zero", "events"] == neuro.loc["missing", "events"]
+    assert neuro.loc["missing", "estimate"] > neuro.loc["zero", "estimate"]
+    cr = table[table["outcome"] == "cr"].set_index("setting")
+    assert cr.loc["cr", "k"] == cr.loc["missing", "k"] + 1
+    with pytest.raises(ValueError, match="unknown extraction rule"):
+        rule_sensitivity(None, ExtractionRules(), {"unreported_age": ["cr"]})

@@ -109,3 +109,20 @@ def test_safety_and_response_subgroups_within_one_point(outcome: str, by: str) -
     report = reproduction.compare(rows, {k: v for k, v in values.items() if k in set(rows["key"])})
     assert len(report) >= 4
     assert set(report["verdict"]) <= {"match", "close"}, report
+
+
+def test_summary_table_shows_results_in_the_papers_format() -> None:
+    rows = PUBLISHED[PUBLISHED["outcome"].eq("neurotox") & PUBLISHED["analysis"].isin(["costim", "age"])]
+    computed = {
+        "neurotox:costim:CD28:estimate": 3.41, "neurotox:costim:CD28:ci_low": 1.2, "neurotox:costim:CD28:ci_high": 9.31,
+        "neurotox:costim:CD28:i2": 0.0, "neurotox:costim:4-1BB:estimate": 15.0, "neurotox:costim:test:p": 0.0186,
+    }
+    table = reproduction.summary_table(reproduction.compare(rows, computed)).set_index(["analysis", "group"])
+    cd28 = table.loc[("costim", "CD28")]
+    assert (cd28["published"], cd28["computed"], cd28["verdict"]) == ("3.4 (1.2–9.3); I² 0%", "3.4 (1.2–9.3); I² 0%", "match")
+    # one limit differs by more than a point: the whole result is "differs"
+    assert table.loc[("costim", "4-1BB"), "verdict"] == "differs"
+    assert table.loc[("costim", "4-1BB"), "computed"].startswith("15.0 (—–—)")
+    assert table.loc[("costim", "test"), "computed"] == "p = 0.019"
+    assert table.loc[("age", "test"), "published"] == "p = 0.0043"
+    assert table.loc[("age", ">=60"), "verdict"] == "cannot compute"
