@@ -19,8 +19,16 @@ from pathlib import Path
 import jupytext
 import nbformat
 import papermill
+from jupyter_client.manager import KernelManager
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class _LocalKernelManager(KernelManager):
+    """Kernel on a local IPC socket: nothing on the network, and no TCP warning."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(transport="ipc", **kwargs)
 
 
 def problems_in(notebook: nbformat.NotebookNode) -> list[str]:
@@ -51,6 +59,7 @@ def run(
             parameters={"studies_path": str(data), "published_path": str(published)},
             cwd=str(book),
             kernel_name="python3",
+            kernel_manager_class=_LocalKernelManager,
             progress_bar=False,
         )
     except papermill.PapermillExecutionError as exc:
