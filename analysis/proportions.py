@@ -1,88 +1,97 @@
 """Random-effects meta-analysis of single proportions.
 
-The computation follows R's metafor (``escalc(measure="PLO")`` + ``rma(method="DL")``)
-and, for subgroup tests, R's meta (``metaprop(..., subgroup=)`` with a separate tau^2
-per subgroup). The core works on 2-D arrays (one meta-analysis per row, NaN padding),
-so a subgroup analysis is a single vectorized call and batch pooling can be added
-without touching the arithmetic.
+One entry point, :func:`pool_proportions`, with options by name as in metafor
+(``escalc`` measures PR, PLN, PLO, PAS, PFT; ``rma`` estimators and tests), plus
+:func:`subgroup_analysis` with R meta's test for subgroup differences (a separate
+tau^2 per subgroup). ``events`` and ``n`` may be 2-D -- one meta-analysis per row,
+NaN padding for unequal k -- and every field of the result is then an array computed
+in one vectorized pass (see :mod:`analysis.estimators`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Sequence, overload
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .estimators import CI_METHODS, TAU2_METHODS, RandomEffectsFit, fit_random_effects
+
 __all__ = [
+    "TRANSFORMS",
     "PooledProportion",
+    "PooledProportionBatch",
     "SubgroupAnalysis",
     "pool_proportions",
     "subgroup_analysis",
     "clopper_pearson",
 ]
 
+ArrayLike = Sequence[float] | np.ndarray | pd.Series
+
 
 # --- transforms -------------------------------------------------------------------------
 
 
+def _pft(p: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Freeman-Tukey double arcsine of a proportion (metafor's transf.pft)."""
+    x = p * n
+    return 0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
+
+
+def _ipft_harmonic(y: np.ndarray, n_harmonic: np.ndarray) -> np.ndarray:
+    """Miller's inverse of the double arcsine at the harmonic mean n (transf.ipft.hm)."""
+    s = np.sin(2 * y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = 0.5 * (1 - np.sign(np.cos(2 * y)) * np.sqrt(1 - (s + (s - 1 / s) / n_harmonic) ** 2))
+    z = np.where(y > _pft(np.ones_like(n_harmonic), n_harmonic), 1.0, z)
+    return np.where(y < _pft(np.zeros_like(n_harmonic), n_harmonic), 0.0, z)
+
+
+def _iarcsin(y: np.ndarray, _: np.ndarray) -> np.ndarray:
+    return np.where(y < 0, 0.0, np.where(y > np.pi / 2, 1.0, np.sin(y) ** 2))
+
+
 @dataclass(frozen=True)
 class _Transform:
-    """A variance-stabilizing scale for proportions: forward to (y, v) and back."""
+    """A scale for pooling: forward to (y, v) from corrected counts, back from it.
+
+    ``inverse`` gets the value on the transformed scale and the harmonic mean of the
+    sample sizes (used only by the Freeman-Tukey back-transformation).
+    """
 
     forward: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
-    inverse: Callable[[np.ndarray], np.ndarray]
+    inverse: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    corrected_by_default: bool  # metafor's escalc corrects only PLO, PLN, PR unasked
 
 
-def _logit_forward(x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return np.log(x / (n - x)), 1.0 / x + 1.0 / (n - x)
-
-
-def _expit(y: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-y))
-
-
-_TRANSFORMS: dict[str, _Transform] = {
-    "logit": _Transform(forward=_logit_forward, inverse=_expit),
+TRANSFORMS: dict[str, _Transform] = {
+    "logit": _Transform(
+        lambda x, n: (np.log(x / (n - x)), 1 / x + 1 / (n - x)),
+        lambda y, _: 1 / (1 + np.exp(-y)),
+        True,
+    ),
+    "log": _Transform(lambda x, n: (np.log(x / n), 1 / x - 1 / n), lambda y, _: np.exp(y), True),
+    "raw": _Transform(lambda x, n: (x / n, (x / n) * (1 - x / n) / n), lambda y, _: y, True),
+    "arcsine": _Transform(lambda x, n: (np.arcsin(np.sqrt(x / n)), 1 / (4 * n)), _iarcsin, False),
+    "freeman-tukey": _Transform(
+        lambda x, n: (_pft(x / n, n), 1 / (4 * n + 2)), _ipft_harmonic, False
+    ),
 }
 
 # Where a continuity correction is added (metafor's `to` argument of escalc).
 _CORRECTION_TARGETS = ("only0", "all", "if0all", "none")
-
-
-# --- between-study variance estimators ---------------------------------------------------
-
-
-def _fixed_effect(
-    y: np.ndarray, v: np.ndarray, ok: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inverse-variance weights, their row sums and Cochran's Q (rowwise)."""
-    w = np.where(ok, 1.0 / v, 0.0)
-    sw = w.sum(axis=1)
-    mu = (w * y).sum(axis=1) / sw
-    q = (w * np.where(ok, y - mu[:, None], 0.0) ** 2).sum(axis=1)
-    return w, sw, q
-
-
-def _tau2_dl(y: np.ndarray, v: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """DerSimonian-Laird moment estimator, truncated at zero (rowwise)."""
-    w, sw, q = _fixed_effect(y, v, ok)
-    df = ok.sum(axis=1) - 1
-    c = sw - (w**2).sum(axis=1) / sw
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(df > 0, np.maximum(0.0, (q - df) / c), 0.0)
-
-
-_TAU2: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
-    "DL": _tau2_dl,
-}
-
-_CI_METHODS = ("z",)
+METHODS = ("inverse-variance", "glmm")
 
 
 # --- results ---------------------------------------------------------------------------
+
+_FIELDS = (
+    "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "mu", "se", "tau2", "i2", "h2",
+    "q", "q_df", "q_p", "k", "n_total", "events_total",
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,7 @@ class PooledProportion:
     transform: str
     tau2_method: str
     ci_method: str
+    method: str
     level: float
     studies: pd.DataFrame
 
@@ -132,6 +142,38 @@ class PooledProportion:
             "n": self.n_total,
             "events": self.events_total,
         }
+
+
+@dataclass(frozen=True)
+class PooledProportionBatch:
+    """Many meta-analyses at once: the fields of :class:`PooledProportion` as arrays,
+    one entry per row of the 2-D input (no per-study table)."""
+
+    estimate: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    pi_low: np.ndarray
+    pi_high: np.ndarray
+    mu: np.ndarray
+    se: np.ndarray
+    tau2: np.ndarray
+    i2: np.ndarray
+    h2: np.ndarray
+    q: np.ndarray
+    q_df: np.ndarray
+    q_p: np.ndarray
+    k: np.ndarray
+    n_total: np.ndarray
+    events_total: np.ndarray
+    transform: str
+    tau2_method: str
+    ci_method: str
+    method: str
+    level: float
+
+    def row(self, i: int) -> dict[str, float]:
+        """The scalar fields of meta-analysis ``i``."""
+        return {name: getattr(self, name)[i].item() for name in _FIELDS}
 
 
 @dataclass(frozen=True)
@@ -224,26 +266,17 @@ def _continuity(
 
 
 @dataclass(frozen=True)
-class _Fit:
-    """Row-wise arrays from the vectorized core (internal)."""
+class _Pooled:
+    """Row-wise arrays of a pooled batch (internal)."""
 
+    fit: RandomEffectsFit
     y: np.ndarray
     v: np.ndarray
     ok: np.ndarray
-    w: np.ndarray
-    mu: np.ndarray
-    se: np.ndarray
-    tau2: np.ndarray
-    q: np.ndarray
-    df: np.ndarray
-    q_p: np.ndarray
-    i2: np.ndarray
-    h2: np.ndarray
-    ci: tuple[np.ndarray, np.ndarray]
-    pi: tuple[np.ndarray, np.ndarray]
+    fields: dict[str, np.ndarray]
 
 
-def _fit(
+def _pool(
     x: np.ndarray,
     n: np.ndarray,
     *,
@@ -253,71 +286,50 @@ def _fit(
     level: float,
     add: float,
     to: str,
-) -> _Fit:
+) -> _Pooled:
     ok = ~np.isnan(x)
-    xc, nc = _continuity(np.where(ok, x, 1.0), np.where(ok, n, 2.0), ok, add, to)
+    xs, ns = np.where(ok, x, 1.0), np.where(ok, n, 2.0)
+    xc, nc = _continuity(xs, ns, ok, add, to)
+    scale = TRANSFORMS[transform]
     with np.errstate(divide="ignore", invalid="ignore"):
-        y, v = _TRANSFORMS[transform].forward(xc, nc)
-    if (ok & ~np.isfinite(v)).any():
+        y, v = scale.forward(xc, nc)
+    if (ok & ~(np.isfinite(v) & (v > 0))).any():
         raise ValueError(
-            "a study with 0 or n events has infinite variance on the "
+            "a study with 0 or n events has an infinite or zero variance on the "
             f"{transform} scale; use a continuity correction (add > 0, to='only0')"
         )
-    y = np.where(ok, y, 0.0)
-    v = np.where(ok, v, 1.0)
-    k = ok.sum(axis=1)
-    df = k - 1
-
-    # Heterogeneity statistics come from the fixed-effect (inverse-variance) fit.
-    w_fixed, sw, q = _fixed_effect(y, v, ok)
-    tau2_hat = _TAU2[tau2](y, v, ok)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # metafor's "typical" within-study variance, so I^2 = tau^2 / (tau^2 + s^2).
-        s2 = df * sw / (sw**2 - (w_fixed**2).sum(axis=1))
-        i2 = np.where(df > 0, 100.0 * tau2_hat / (tau2_hat + s2), 0.0)
-        h2 = np.where(df > 0, (tau2_hat + s2) / s2, 1.0)
-    q_p = np.where(df > 0, stats.chi2.sf(q, np.maximum(df, 1)), 1.0)
-
-    w = np.where(ok, 1.0 / (v + tau2_hat[:, None]), 0.0)
-    mu = (w * y).sum(axis=1) / w.sum(axis=1)
-    se = np.sqrt(1.0 / w.sum(axis=1))
-    crit = stats.norm.ppf(0.5 + level / 2)
-    half_pi = crit * np.sqrt(se**2 + tau2_hat)
-    return _Fit(
-        y=y,
-        v=v,
-        ok=ok,
-        w=w,
-        mu=mu,
-        se=se,
-        tau2=tau2_hat,
-        q=q,
-        df=df,
-        q_p=q_p,
-        i2=i2,
-        h2=h2,
-        ci=(mu - crit * se, mu + crit * se),
-        pi=(mu - half_pi, mu + half_pi),
+    fit = fit_random_effects(y, v, ok, tau2=tau2, ci=ci, level=level)
+    mu, se = fit.beta[:, 0], fit.se[:, 0]
+    half_ci = fit.crit * se
+    half_pi = fit.crit * np.sqrt(se**2 + fit.tau2)
+    k = fit.k
+    n_harmonic = k / np.where(ok, 1.0 / ns, 0.0).sum(axis=1)
+    back = lambda value: scale.inverse(value, n_harmonic)  # noqa: E731
+    fields = {
+        "estimate": back(mu),
+        "ci_low": back(mu - half_ci),
+        "ci_high": back(mu + half_ci),
+        "pi_low": back(mu - half_pi),
+        "pi_high": back(mu + half_pi),
+    }
+    undefined = [name for name, value in fields.items() if np.isnan(value).any()]
+    if undefined:
+        raise ValueError(f"the {transform} back-transformation is undefined for {undefined}")
+    fields.update(
+        mu=mu, se=se, tau2=fit.tau2, i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df, q_p=fit.q_p, k=k,
+        n_total=np.where(ok, ns, 0.0).sum(axis=1).astype(int),
+        events_total=np.where(ok, xs, 0.0).sum(axis=1).astype(int),
     )
+    return _Pooled(fit=fit, y=y, v=v, ok=ok, fields=fields)
 
 
 def _result_row(
-    fit: _Fit,
-    row: int,
-    x: np.ndarray,
-    n: np.ndarray,
-    labels: Sequence[str],
-    *,
-    transform: str,
-    tau2: str,
-    ci: str,
-    level: float,
+    pooled: _Pooled, row: int, x: np.ndarray, n: np.ndarray, labels: Sequence[str], options: dict
 ) -> PooledProportion:
-    ok = fit.ok[row]
-    back = _TRANSFORMS[transform].inverse
+    ok = pooled.ok[row]
     xs, ns = x[row, ok], n[row, ok]
-    low, high = clopper_pearson(xs, ns, level)
-    w = fit.w[row, ok]
+    low, high = clopper_pearson(xs, ns, options["level"])
+    w = pooled.fit.weights[row, ok]
     studies = pd.DataFrame(
         {
             "study": list(labels),
@@ -327,44 +339,40 @@ def _result_row(
             "ci_low": low,
             "ci_high": high,
             "weight": 100.0 * w / w.sum(),
-            "yi": fit.y[row, ok],
-            "vi": fit.v[row, ok],
+            "yi": pooled.y[row, ok],
+            "vi": pooled.v[row, ok],
         }
     )
-    return PooledProportion(
-        estimate=float(back(fit.mu[row])),
-        ci_low=float(back(fit.ci[0][row])),
-        ci_high=float(back(fit.ci[1][row])),
-        pi_low=float(back(fit.pi[0][row])),
-        pi_high=float(back(fit.pi[1][row])),
-        mu=float(fit.mu[row]),
-        se=float(fit.se[row]),
-        tau2=float(fit.tau2[row]),
-        i2=float(fit.i2[row]),
-        h2=float(fit.h2[row]),
-        q=float(fit.q[row]),
-        q_df=int(fit.df[row]),
-        q_p=float(fit.q_p[row]),
-        k=int(ok.sum()),
-        n_total=int(ns.sum()),
-        events_total=int(xs.sum()),
-        transform=transform,
-        tau2_method=tau2,
-        ci_method=ci,
-        level=level,
-        studies=studies,
-    )
+    values = {name: pooled.fields[name][row].item() for name in _FIELDS}
+    return PooledProportion(**values, studies=studies, **_labels_of(options))
 
 
-def _validate_options(transform: str, tau2: str, ci: str, level: float, add: float, to: str) -> None:
-    _check_option("transform", transform, tuple(_TRANSFORMS))
-    _check_option("tau2", tau2, tuple(_TAU2))
-    _check_option("ci", ci, _CI_METHODS)
+def _labels_of(options: dict) -> dict:
+    return {
+        "transform": options["transform"],
+        "tau2_method": options["tau2"],
+        "ci_method": options["ci"],
+        "method": "inverse-variance",
+        "level": options["level"],
+    }
+
+
+def _options(
+    transform: str, tau2: str, ci: str, level: float, add: float | None, to: str | None
+) -> dict:
+    _check_option("transform", transform, tuple(TRANSFORMS))
+    _check_option("tau2", tau2, TAU2_METHODS)
+    _check_option("ci", ci, CI_METHODS)
+    if add is None and to is None and not TRANSFORMS[transform].corrected_by_default:
+        add, to = 0.0, "none"
+    add = 0.5 if add is None else add
+    to = "only0" if to is None else to
     _check_option("to", to, _CORRECTION_TARGETS)
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level!r}")
     if not (np.isfinite(add) and add >= 0):
         raise ValueError(f"add must be a non-negative number, got {add!r}")
+    return {"transform": transform, "tau2": tau2, "ci": ci, "level": level, "add": add, "to": to}
 
 
 def _labels(labels: Sequence[str] | None, k: int) -> list[str]:
@@ -379,64 +387,90 @@ def _labels(labels: Sequence[str] | None, k: int) -> list[str]:
 # --- public API --------------------------------------------------------------------------
 
 
+@overload
+def pool_proportions(events: Sequence[float] | pd.Series, n: Sequence[float] | pd.Series, **kw: object) -> PooledProportion: ...
+@overload
+def pool_proportions(events: np.ndarray, n: np.ndarray, **kw: object) -> PooledProportion | PooledProportionBatch: ...
+
+
 def pool_proportions(
-    events: Sequence[float] | np.ndarray | pd.Series,
-    n: Sequence[float] | np.ndarray | pd.Series,
+    events: ArrayLike,
+    n: ArrayLike,
     *,
     transform: str = "logit",
     tau2: str = "DL",
     ci: str = "z",
+    method: str = "inverse-variance",
     level: float = 0.95,
-    add: float = 0.5,
-    to: str = "only0",
+    add: float | None = None,
+    to: str | None = None,
     labels: Sequence[str] | None = None,
-) -> PooledProportion:
+) -> PooledProportion | PooledProportionBatch:
     """Pool single proportions with a random-effects model.
 
     Parameters
     ----------
     events, n
-        Event counts and sample sizes, one per study. Pairs where both are NaN are
-        dropped (and ``k`` says how many studies were pooled); any other invalid value
-        raises ``ValueError``.
+        Event counts and sample sizes: 1-D (one meta-analysis) or 2-D (one per row;
+        pad unequal k with NaN in both). Pairs where both are NaN are dropped and ``k``
+        says how many studies were pooled; any other invalid value raises ``ValueError``.
     transform
-        Scale on which studies are pooled; ``"logit"`` (log odds, R's ``PLO``).
+        Scale on which studies are pooled (metafor's escalc measure): ``"logit"``
+        (PLO), ``"log"`` (PLN), ``"raw"`` (PR), ``"arcsine"`` (PAS) or
+        ``"freeman-tukey"`` (PFT; back-transformed by Miller's inverse at the harmonic
+        mean of n, metafor's ``transf.ipft.hm``).
     tau2
-        Between-study variance estimator; ``"DL"`` (DerSimonian-Laird).
+        Between-study variance estimator: ``"DL"``, ``"REML"``, ``"ML"``, ``"PM"``,
+        ``"HE"``, ``"SJ"``, ``"EB"``, ``"HS"`` -- computed as metafor does, including
+        the stopping rules of the iterative ones.
     ci
-        ``"z"``: Wald interval with the normal quantile. The prediction interval is
-        ``mu +/- z * sqrt(se^2 + tau^2)``, the convention of metafor's ``predict()``
-        for ``test="z"``.
+        ``"z"``: Wald interval with the normal quantile; ``"hksj"``: Hartung-Knapp-
+        Sidik-Jonkman, the Knapp-Hartung variance with a t quantile on k - 1 df
+        (metafor's ``test="knha"``). The prediction interval is
+        ``mu +/- crit * sqrt(se^2 + tau^2)`` with the same quantile and se, the
+        convention of metafor's ``predict()``.
+    method
+        ``"inverse-variance"`` (the above) or ``"glmm"``: a binomial-normal random
+        intercept model fitted by maximum likelihood (see :func:`analysis.glmm.pool_glmm`).
     add, to
         Continuity correction: ``add`` events (and ``2 * add`` trials) added to studies
-        selected by ``to`` -- ``"only0"`` (studies with 0 or n events; R's default),
-        ``"all"``, ``"if0all"`` (all studies if any has 0 or n events) or ``"none"``.
-        Per-study confidence intervals always use the uncorrected counts.
+        selected by ``to`` -- ``"only0"`` (studies with 0 or n events), ``"all"``,
+        ``"if0all"`` (all studies if any has 0 or n events) or ``"none"``. Left unset,
+        they follow metafor's escalc: ``add=0.5, to="only0"`` for logit, log and raw;
+        no correction for arcsine and Freeman-Tukey, which need none (setting either
+        option applies it, with the other at 0.5 / ``"only0"``). Per-study CIs use
+        uncorrected counts.
     labels
-        Study names for the per-study table.
+        Study names for the per-study table (1-D input only).
     """
-    _validate_options(transform, tau2, ci, level, add, to)
+    _check_option("method", method, METHODS)
+    if method == "glmm":
+        from .glmm import pool_glmm
+
+        return pool_glmm(events, n, level=level, labels=labels)
+    options = _options(transform, tau2, ci, level, add, to)
     x, m = _as_counts(events, n)
-    if x.shape[0] != 1:
-        raise ValueError("pool_proportions takes one meta-analysis: 1-D events and n")
+    pooled = _pool(x, m, **options)
+    if np.ndim(events) == 2:
+        if labels is not None:
+            raise ValueError("labels are for a single meta-analysis (1-D events and n)")
+        return PooledProportionBatch(**pooled.fields, **_labels_of(options))
     keep = ~np.isnan(x[0])
-    all_labels = _labels(labels, x.shape[1])
-    fit = _fit(x, m, transform=transform, tau2=tau2, ci=ci, level=level, add=add, to=to)
-    chosen = [lab for lab, k in zip(all_labels, keep) if k]
-    return _result_row(fit, 0, x, m, chosen, transform=transform, tau2=tau2, ci=ci, level=level)
+    chosen = [lab for lab, k in zip(_labels(labels, x.shape[1]), keep) if k]
+    return _result_row(pooled, 0, x, m, chosen, options)
 
 
 def subgroup_analysis(
-    events: Sequence[float] | np.ndarray | pd.Series,
-    n: Sequence[float] | np.ndarray | pd.Series,
+    events: ArrayLike,
+    n: ArrayLike,
     groups: Sequence[object] | np.ndarray | pd.Series,
     *,
     transform: str = "logit",
     tau2: str = "DL",
     ci: str = "z",
     level: float = 0.95,
-    add: float = 0.5,
-    to: str = "only0",
+    add: float | None = None,
+    to: str | None = None,
     labels: Sequence[str] | None = None,
     exclude: Sequence[object] = (),
 ) -> SubgroupAnalysis:
@@ -444,12 +478,12 @@ def subgroup_analysis(
 
     ``groups`` gives each study's subgroup; studies whose group is missing (None/NaN)
     or listed in ``exclude`` (e.g. ``["ND"]`` for "not disclosed") are left out of the
-    pooled subgroups and of the test. Subgroups keep the order in which they first appear, or the category
-    order when ``groups`` is a pandas Categorical. Options are those of
-    :func:`pool_proportions`. A subgroup of a single study is allowed: its tau^2 is 0
-    and it enters the test with its within-study variance.
+    pooled subgroups and of the test. Subgroups keep the order in which they first
+    appear, or the category order when ``groups`` is a pandas Categorical. Options are
+    those of :func:`pool_proportions`. A subgroup of a single study is allowed: its
+    tau^2 is 0 and it enters the test with its within-study variance.
     """
-    _validate_options(transform, tau2, ci, level, add, to)
+    options = _options(transform, tau2, ci, level, add, to)
     x_all, m_all = _as_counts(events, n)
     if x_all.shape[0] != 1:
         raise ValueError("subgroup_analysis takes one meta-analysis: 1-D events and n")
@@ -474,24 +508,15 @@ def subgroup_analysis(
     for row, idx in enumerate(members):
         x[row, : len(idx)] = x_all[idx]
         m[row, : len(idx)] = m_all[idx]
-    fit = _fit(x, m, transform=transform, tau2=tau2, ci=ci, level=level, add=add, to=to)
+    pooled = _pool(x, m, **options)
     results = {
-        str(name): _result_row(
-            fit,
-            row,
-            x,
-            m,
-            [all_labels[i] for i in idx],
-            transform=transform,
-            tau2=tau2,
-            ci=ci,
-            level=level,
-        )
+        str(name): _result_row(pooled, row, x, m, [all_labels[i] for i in idx], options)
         for row, (name, idx) in enumerate(zip(names, members))
     }
-    wg = 1.0 / fit.se**2
-    mu_bar = (wg * fit.mu).sum() / wg.sum()
-    q_between = float((wg * (fit.mu - mu_bar) ** 2).sum())
+    mu, se = pooled.fields["mu"], pooled.fields["se"]
+    wg = 1.0 / se**2
+    mu_bar = (wg * mu).sum() / wg.sum()
+    q_between = float((wg * (mu - mu_bar) ** 2).sum())
     df = len(names) - 1
     return SubgroupAnalysis(
         groups=results, q_between=q_between, df=df, p=float(stats.chi2.sf(q_between, df))

@@ -6,8 +6,12 @@
 # Input:  tests/fixtures/proportion_inputs.csv  (case, group, events, n)
 # Output: tests/fixtures/metafor_proportions.csv (case, option, statistic, index, value)
 #
-# Pooled cases: escalc(measure = "PLO") + rma(method = "DL") + predict(transf = ilogit),
-# once per continuity-correction rule. Cases whose name starts with "sub_" are subgroup
+# Pooled cases: escalc(measure = M) + rma(method = T, test = Z) + predict(transf = ...),
+# for every measure (PLO, PLN, PR, PAS, PFT), tau^2 estimator (DL, REML, ML, PM, HE,
+# SJ, EB, HS) and test (z, knha), all with metafor's default control settings; option
+# "transform|tau2|ci". Options "only0", "all", "if0all" vary the continuity correction
+# (PLO, DL, z); "arcsine|only0" etc. apply an explicit correction to PAS and PFT,
+# which get none by default. Cases whose name starts with "sub_" are subgroup
 # analyses as R's meta does them with a separate tau^2 per subgroup: one rma() per
 # subgroup, then a fixed-effect rma() on the subgroup estimates, whose Q is the
 # between-subgroup statistic. Per-study exact CIs come from binom.test().
@@ -27,13 +31,31 @@ emit <- function(case, option, statistic, value, index = NA_integer_) {
     value = sprintf("%.17g", as.numeric(value)), stringsAsFactors = FALSE)
 }
 
-fit_dl <- function(x, n, add = 0.5, to = "only0") {
-  es <- escalc(measure = "PLO", xi = x, ni = n, add = add, to = to)
-  rma(yi, vi, data = es, method = "DL")
+MEASURES <- c(logit = "PLO", log = "PLN", raw = "PR", arcsine = "PAS", "freeman-tukey" = "PFT")
+METHODS <- c("DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS")
+TESTS <- c(z = "z", hksj = "knha")
+
+# add/to left unset use escalc's defaults for the measure (PAS and PFT: no correction).
+fit <- function(x, n, measure = "PLO", method = "DL", test = "z", add = NULL, to = NULL) {
+  es <- if (is.null(add)) {
+    escalc(measure = measure, xi = x, ni = n)
+  } else {
+    escalc(measure = measure, xi = x, ni = n, add = add, to = to)
+  }
+  rma(yi, vi, data = es, method = method, test = test)
 }
 
-emit_fit <- function(case, option, fit) {
-  pred <- predict(fit, transf = transf.ilogit)
+back_transform <- function(fit, measure, n) {
+  switch(measure,
+    PLO = predict(fit, transf = transf.ilogit),
+    PLN = predict(fit, transf = exp),
+    PR = predict(fit),
+    PAS = predict(fit, transf = transf.iarcsin),
+    PFT = predict(fit, transf = transf.ipft.hm, targs = list(ni = n)))
+}
+
+emit_fit <- function(case, option, fit, measure = "PLO", n = NULL) {
+  pred <- back_transform(fit, measure, n)
   emit(case, option, "estimate", pred$pred)
   emit(case, option, "ci_low", pred$ci.lb)
   emit(case, option, "ci_high", pred$ci.ub)
@@ -51,6 +73,24 @@ emit_fit <- function(case, option, fit) {
   for (i in seq_along(w)) emit(case, option, "weight", w[i], i)
 }
 
+# Every option combination; where metafor refuses (an error) or warns, record it so
+# the Python side can be required to refuse or warn too.
+emit_or_error <- function(case, option, expr, measure, n) {
+  warned <- FALSE
+  result <- withCallingHandlers(
+    tryCatch(expr, error = function(e) e),
+    warning = function(w) {
+      warned <<- TRUE
+      invokeRestart("muffleWarning")
+    })
+  if (warned) emit(case, option, "warning", 1)
+  if (inherits(result, "error")) {
+    emit(case, option, "error", 1)
+  } else {
+    emit_fit(case, option, result, measure, n)
+  }
+}
+
 for (case in unique(inputs$case)) {
   d <- inputs[inputs$case == case, ]
   if (startsWith(case, "sub_")) {
@@ -58,17 +98,26 @@ for (case in unique(inputs$case)) {
     est <- se <- numeric(0)
     for (g in groups) {
       s <- d[d$group == g, ]
-      fit <- fit_dl(s$events, s$n)
-      emit_fit(case, g, fit)
-      est <- c(est, fit$b[1])
-      se <- c(se, fit$se)
+      f <- fit(s$events, s$n)
+      emit_fit(case, g, f, "PLO", s$n)
+      est <- c(est, f$b[1])
+      se <- c(se, f$se)
     }
     between <- rma(yi = est, sei = se, method = "FE")
     emit(case, "between", "q_between", between$QE)
     emit(case, "between", "df", length(groups) - 1)
     emit(case, "between", "p", between$QEp)
   } else {
-    for (to in c("only0", "all", "if0all")) emit_fit(case, to, fit_dl(d$events, d$n, to = to))
+    for (to in c("only0", "all", "if0all")) emit_fit(case, to, fit(d$events, d$n, add = 0.5, to = to), "PLO", d$n)
+    for (transform in c("arcsine", "freeman-tukey")) for (to in c("only0", "all")) {
+      measure <- MEASURES[[transform]]
+      emit_fit(case, paste(transform, to, sep = "|"), fit(d$events, d$n, measure, add = 0.5, to = to), measure, d$n)
+    }
+    for (transform in names(MEASURES)) for (method in METHODS) for (ci in names(TESTS)) {
+      measure <- MEASURES[[transform]]
+      option <- paste(transform, method, ci, sep = "|")
+      emit_or_error(case, option, fit(d$events, d$n, measure, method, TESTS[[ci]]), measure, d$n)
+    }
     for (i in seq_len(nrow(d))) {
       ci <- binom.test(d$events[i], d$n[i])$conf.int
       emit(case, "exact", "cp_low", ci[1], i)

@@ -38,10 +38,32 @@ def assert_matches(result, ref: pd.DataFrame, where: str) -> None:
 
 @pytest.mark.parametrize("to", ["only0", "all", "if0all"])
 @pytest.mark.parametrize("case", POOLED_CASES)
-def test_pooled_matches_metafor(case: str, to: str) -> None:
+def test_continuity_corrections_match_metafor(case: str, to: str) -> None:
     data = INPUTS[INPUTS["case"] == case]
     result = pool_proportions(data["events"], data["n"], to=to)
     assert_matches(result, reference(case, to), f"{case}/{to}")
+
+
+OPTIONS = [
+    (transform, tau2, ci)
+    for transform in ["logit", "log", "raw", "arcsine", "freeman-tukey"]
+    for tau2 in ["DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS"]
+    for ci in ["z", "hksj"]
+]
+
+
+@pytest.mark.parametrize(("transform", "tau2", "ci"), OPTIONS)
+@pytest.mark.parametrize("case", POOLED_CASES)
+def test_every_option_matches_metafor(case: str, transform: str, tau2: str, ci: str) -> None:
+    data = INPUTS[INPUTS["case"] == case]
+    ref = reference(case, f"{transform}|{tau2}|{ci}")
+    kwargs = dict(transform=transform, tau2=tau2, ci=ci)
+    if (ref["statistic"] == "warning").any():  # metafor warned: so must we
+        with pytest.warns(UserWarning):
+            result = pool_proportions(data["events"], data["n"], **kwargs)
+    else:
+        result = pool_proportions(data["events"], data["n"], **kwargs)
+    assert_matches(result, ref, f"{case}/{transform}/{tau2}/{ci}")
 
 
 @pytest.mark.parametrize("case", POOLED_CASES)
@@ -143,3 +165,12 @@ def test_subgroup_needs_two_groups_and_matching_lengths() -> None:
         subgroup_analysis([1, 2], [10, 10], ["a", "a"])
     with pytest.raises(ValueError, match="group labels"):
         subgroup_analysis([1, 2], [10, 10], ["a"])
+
+
+@pytest.mark.parametrize("to", ["only0", "all"])
+@pytest.mark.parametrize("transform", ["arcsine", "freeman-tukey"])
+@pytest.mark.parametrize("case", POOLED_CASES)
+def test_explicit_correction_for_arcsine_scales_matches_metafor(case: str, transform: str, to: str) -> None:
+    data = INPUTS[INPUTS["case"] == case]
+    result = pool_proportions(data["events"], data["n"], transform=transform, add=0.5, to=to)
+    assert_matches(result, reference(case, f"{transform}|{to}"), f"{case}/{transform}/{to}")
