@@ -12,8 +12,11 @@ PM solves its estimating equation with the same Brent root finder as R's ``uniro
 and the same tolerance. Iterating further would change metafor's answer in the sixth
 significant digit.
 
-Sums over studies run sequentially (column by column), so a meta-analysis gives the
-same floating-point result whether it is fitted alone or inside a padded batch.
+Internally arrays are study-major -- ``(k, m)``, each study's values contiguous across
+meta-analyses -- so that sums over studies are fast and run sequentially, one study
+after another: a meta-analysis then gives the same floating-point result whether it
+is fitted alone or inside a padded batch. An intercept-only design (plain pooling)
+takes closed forms instead of matrix algebra.
 """
 
 from __future__ import annotations
@@ -48,10 +51,15 @@ class ConvergenceError(ValueError):
 
 
 def _rowsum(a: np.ndarray) -> np.ndarray:
-    """Sum over axis 1, one column at a time (padding-invariant in floating point)."""
-    out = a[:, 0].copy()
-    for j in range(1, a.shape[1]):
-        out += a[:, j]
+    """Sum over axis 1 of an (m, k, ...) array, sequentially (padding-invariant)."""
+    return _study_sum(np.moveaxis(a, 1, 0))
+
+
+def _study_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over the leading (study) axis, one study after another."""
+    out = a[0].copy()
+    for row in a[1:]:
+        out += row
     return out
 
 
@@ -61,61 +69,70 @@ def _trace(a: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Design:
-    """The data of a batch: observations, variances, design and mask (padding zeroed)."""
+    """A batch in study-major layout: y, v, ok (k, m); X (k, m, p) or None for an
+    intercept-only model. Padding has y = 0, v = 1 and zero weight everywhere."""
 
     y: np.ndarray
     v: np.ndarray
-    X: np.ndarray
+    X: np.ndarray | None
     ok: np.ndarray
 
     @property
     def k(self) -> np.ndarray:
-        return self.ok.sum(axis=1)
+        return _study_sum(self.ok.astype(np.int64))
 
     @property
     def p(self) -> int:
-        return self.X.shape[2]
+        return 1 if self.X is None else self.X.shape[2]
 
     def cross(self, w: np.ndarray) -> np.ndarray:
-        """X'WX for weights ``w`` (m, k) -> (m, p, p)."""
-        return _rowsum(w[:, :, None, None] * self.X[:, :, :, None] * self.X[:, :, None, :])
+        """X'WX for weights ``w`` (k, m) -> (m, p, p)."""
+        if self.X is None:
+            return _study_sum(w)[:, None, None]
+        return _study_sum(w[:, :, None, None] * self.X[:, :, :, None] * self.X[:, :, None, :])
 
     def inv_cross(self, w: np.ndarray) -> np.ndarray:
         a = self.cross(w)
         return 1.0 / a if self.p == 1 else np.linalg.inv(a)
 
     def wls(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Weighted least squares: coefficients (m, p), (X'WX)^-1 and residuals (m, k)."""
+        """Weighted least squares: coefficients (m, p), (X'WX)^-1 and residuals (k, m)."""
+        if self.X is None:
+            sw = _study_sum(w)
+            beta = _study_sum(w * self.y) / sw
+            resid = np.where(self.ok, self.y - beta, 0.0)
+            return beta[:, None], (1.0 / sw)[:, None, None], resid
         a_inv = self.inv_cross(w)
-        xty = _rowsum(w[:, :, None] * self.X * self.y[:, :, None])
-        beta = np.einsum("mij,mj->mi", a_inv, xty) if self.p > 1 else a_inv[:, :, 0] * xty
-        fitted = _rowsum(np.moveaxis(self.X * beta[:, None, :], 2, 1)) if self.p > 1 else self.X[:, :, 0] * beta
-        resid = np.where(self.ok, self.y - fitted, 0.0)
-        return beta, a_inv, resid
+        xty = _study_sum(w[:, :, None] * self.X * self.y[:, :, None])
+        beta = np.einsum("mij,mj->mi", a_inv, xty)
+        fitted = _study_sum(np.moveaxis(self.X * beta[None, :, :], 2, 0))
+        return beta, a_inv, np.where(self.ok, self.y - fitted, 0.0)
 
     def rss(self, w: np.ndarray) -> np.ndarray:
         """y'Py: the weighted residual sum of squares (Cochran's Q for w = 1/v)."""
         _, _, e = self.wls(w)
-        return _rowsum(w * e**2)
+        return _study_sum(w * e**2)
 
     def traces(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """tr(P) and tr(PP) for P = W - WX(X'WX)^-1X'W."""
+        s1, s2 = _study_sum(w), _study_sum(w**2)
+        if self.X is None:
+            s3 = _study_sum(w**3)
+            return s1 - s2 / s1, s2 - 2 * s3 / s1 + (s2 / s1) ** 2
         a_inv = self.inv_cross(w)
-        b2 = self.cross(w**2)
-        b3 = self.cross(w**3)
-        a_b2 = a_inv @ b2
-        tr_p = _rowsum(w) - _trace(a_b2)
-        tr_pp = _rowsum(w**2) - 2 * _trace(a_inv @ b3) + _trace(a_b2 @ a_b2)
+        a_b2 = a_inv @ self.cross(w**2)
+        tr_p = s1 - _trace(a_b2)
+        tr_pp = s2 - 2 * _trace(a_inv @ self.cross(w**3)) + _trace(a_b2 @ a_b2)
         return tr_p, tr_pp
 
     def subset(self, rows: np.ndarray) -> "_Design":
-        return _Design(self.y[rows], self.v[rows], self.X[rows], self.ok[rows])
+        if len(rows) == self.y.shape[1]:
+            return self
+        X = None if self.X is None else self.X[:, rows]
+        return _Design(self.y[:, rows], self.v[:, rows], X, self.ok[:, rows])
 
 
 def _weights(d: _Design, tau2: np.ndarray | float) -> np.ndarray:
-    tau2 = np.asarray(tau2, dtype=float)
-    if tau2.ndim == 1:
-        tau2 = tau2[:, None]
     return np.where(d.ok, 1.0 / (d.v + tau2), 0.0)
 
 
@@ -129,23 +146,21 @@ def _tau2_dl(d: _Design) -> np.ndarray:
 
 
 def _tau2_he(d: _Design) -> np.ndarray:
-    ones = d.ok.astype(float)
-    _, a_inv, e = d.wls(ones)
-    rss = _rowsum(e**2)
-    tr_pv = _rowsum(np.where(d.ok, d.v, 0.0)) - _trace(a_inv @ d.cross(np.where(d.ok, d.v, 0.0)))
-    return (rss - tr_pv) / (d.k - d.p)
+    _, a_inv, e = d.wls(d.ok.astype(float))
+    v = np.where(d.ok, d.v, 0.0)
+    tr_pv = _study_sum(v) - _trace(a_inv @ d.cross(v))
+    return (_study_sum(e**2) - tr_pv) / (d.k - d.p)
 
 
 def _tau2_hs(d: _Design) -> np.ndarray:
     w = _weights(d, 0.0)
-    return (d.rss(w) - d.k) / _rowsum(w)
+    return (d.rss(w) - d.k) / _study_sum(w)
 
 
 def _tau2_sj(d: _Design) -> np.ndarray:
     k = d.k
-    y = np.where(d.ok, d.y, 0.0)
-    centred = np.where(d.ok, y - (_rowsum(y) / k)[:, None], 0.0)
-    tau0 = _rowsum(centred**2) / k
+    centred = np.where(d.ok, d.y - _study_sum(d.y) / k, 0.0)
+    tau0 = _study_sum(centred**2) / k
     return tau0 * d.rss(_weights(d, tau0)) / (k - d.p)
 
 
@@ -163,11 +178,11 @@ def _fisher_scoring(d: _Design, method: str) -> np.ndarray:
         _, _, e = sub.wls(w)
         if method == "EB":
             k = sub.k
-            adj = (_rowsum(w * e**2) * k / (k - sub.p) - k) / _rowsum(w)
+            adj = (_study_sum(w * e**2) * k / (k - sub.p) - k) / _study_sum(w)
         else:
-            ypp_y = _rowsum((w * e) ** 2)
+            ypp_y = _study_sum((w * e) ** 2)
             if method == "ML":
-                adj = (ypp_y - _rowsum(w)) / _rowsum(w**2)
+                adj = (ypp_y - _study_sum(w)) / _study_sum(w**2)
             else:
                 tr_p, tr_pp = sub.traces(w)
                 adj = (ypp_y - tr_p) / tr_pp
@@ -188,8 +203,8 @@ def _fisher_scoring(d: _Design, method: str) -> np.ndarray:
 def _loglik(d: _Design, tau2: np.ndarray, method: str) -> np.ndarray:
     w = _weights(d, tau2)
     _, _, e = d.wls(w)
-    rss = _rowsum(w * e**2)
-    log_var = _rowsum(np.where(d.ok, np.log(np.where(d.ok, d.v + tau2[:, None], 1.0)), 0.0))
+    rss = _study_sum(w * e**2)
+    log_var = _study_sum(np.where(d.ok, np.log(d.v + tau2), 0.0))
     if method == "ML":
         return -0.5 * d.k * np.log(2 * np.pi) - 0.5 * log_var - 0.5 * rss
     logdet = np.linalg.slogdet(d.cross(w))[1]
@@ -264,17 +279,18 @@ def _brent_root(f: Callable[[np.ndarray, np.ndarray], np.ndarray], lower: np.nda
 def _tau2_pm(d: _Design) -> np.ndarray:
     """Paule-Mandel: the tau^2 at which the generalized Q equals its df."""
     target = (d.k - d.p).astype(float)
+    m = len(target)
 
     def excess(t: np.ndarray, rows: np.ndarray) -> np.ndarray:
         sub = d.subset(rows)
         return sub.rss(_weights(sub, t)) - target[rows]
 
-    all_rows = np.arange(len(target))
-    at_zero = excess(np.zeros(len(target)), all_rows) < 0
-    at_max = excess(np.full(len(target), _TAU2_MAX), all_rows) > 0
+    all_rows = np.arange(m)
+    at_zero = excess(np.zeros(m), all_rows) < 0
+    at_max = excess(np.full(m, _TAU2_MAX), all_rows) > 0
     if (at_max & ~at_zero).any():
         raise ConvergenceError("PM", np.flatnonzero(at_max & ~at_zero), f"the root lies above tau2 = {_TAU2_MAX:g}")
-    tau2 = np.zeros(len(target))
+    tau2 = np.zeros(m)
     search = np.flatnonzero(~at_zero)
     if search.size:
         roots, failed = _brent_root(
@@ -303,7 +319,7 @@ _TAU2_ESTIMATORS: dict[str, Callable[[_Design], np.ndarray]] = {
 
 
 def _tau2(d: _Design, method: str) -> np.ndarray:
-    tau2 = np.zeros(d.y.shape[0])
+    tau2 = np.zeros(d.y.shape[1])
     several = d.k > d.p  # metafor fixes tau^2 = 0 when there is no residual df (k = 1)
     if several.any():
         rows = np.flatnonzero(several)
@@ -355,17 +371,16 @@ def fit_random_effects(
 ) -> RandomEffectsFit:
     """Fit ``y_i ~ N(x_i' beta, v_i + tau^2)`` for every row of a batch.
 
-    ``X`` defaults to an intercept. Raises :class:`ConvergenceError` where an iterative
-    estimator fails and ``ValueError`` where the model has no residual df for HKSJ.
+    ``y``, ``v``, ``ok`` are (m, k) and ``X`` (m, k, p), defaulting to an intercept.
+    Raises :class:`ConvergenceError` where an iterative estimator fails.
     """
     if tau2 not in TAU2_METHODS:
         raise ValueError(f"tau2={tau2!r} is not supported; choose one of {sorted(TAU2_METHODS)}")
     if ci not in CI_METHODS:
         raise ValueError(f"ci={ci!r} is not supported; choose one of {sorted(CI_METHODS)}")
-    if X is None:
-        X = np.ones(y.shape + (1,))
-    X = np.where(ok[:, :, None], X, 0.0)
-    d = _Design(np.where(ok, y, 0.0), np.where(ok, v, 1.0), X, ok)
+    ok_t = np.ascontiguousarray(ok.T)
+    X_t = None if X is None else np.where(ok_t[:, :, None], np.moveaxis(X, 0, 1), 0.0)
+    d = _Design(np.where(ok_t, y.T, 0.0), np.where(ok_t, v.T, 1.0), X_t, ok_t)
     k, p = d.k, d.p
     if (k < p).any():
         raise ValueError(f"a model with {p} coefficients needs at least {p} studies")
@@ -384,7 +399,7 @@ def fit_random_effects(
                 f"{int((~knha).sum())} meta-analyses with k = {p}",
                 stacklevel=3,
             )
-        rss = _rowsum(w * e**2)
+        rss = _study_sum(w * e**2)
         s2w = np.where(rss <= _EPS, 0.0, rss / np.maximum(k - p, 1))
         vb = vb * np.where(knha, s2w, 1.0)[:, None, None]
         ddf = np.where(knha, k - p, np.inf)
@@ -403,5 +418,5 @@ def fit_random_effects(
     q_p = np.where(has_df, stats.chi2.sf(q, np.maximum(df, 1)), 1.0)
     return RandomEffectsFit(
         beta=beta, vb=vb, tau2=tau2_hat, q=q, q_df=df, q_p=q_p, i2=i2, h2=h2,
-        ddf=ddf, crit=crit, weights=w, k=k,
+        ddf=ddf, crit=crit, weights=np.ascontiguousarray(w.T), k=k,
     )

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .estimators import CI_METHODS, TAU2_METHODS, RandomEffectsFit, fit_random_effects
+from .estimators import CI_METHODS, TAU2_METHODS, RandomEffectsFit, _rowsum, fit_random_effects
 
 __all__ = [
     "TRANSFORMS",
@@ -303,7 +303,7 @@ def _pool(
     half_ci = fit.crit * se
     half_pi = fit.crit * np.sqrt(se**2 + fit.tau2)
     k = fit.k
-    n_harmonic = k / np.where(ok, 1.0 / ns, 0.0).sum(axis=1)
+    n_harmonic = k / _rowsum(np.where(ok, 1.0 / ns, 0.0))
     back = lambda value: scale.inverse(value, n_harmonic)  # noqa: E731
     fields = {
         "estimate": back(mu),
