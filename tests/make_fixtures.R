@@ -2,7 +2,8 @@
 #
 #   Rscript tests/make_fixtures.R          (or: make fixtures)
 #
-# Needs R with metafor (Debian: apt-get install r-base-core r-cran-metafor).
+# Needs R with metafor and lme4 (Debian: apt-get install r-base-core r-cran-metafor
+# r-cran-lme4).
 # Input:  tests/fixtures/proportion_inputs.csv  (case, group, events, n)
 # Output: tests/fixtures/metafor_proportions.csv (case, option, statistic, index, value)
 #
@@ -11,7 +12,8 @@
 # SJ, EB, HS) and test (z, knha), all with metafor's default control settings; option
 # "transform|tau2|ci". Options "only0", "all", "if0all" vary the continuity correction
 # (PLO, DL, z); "arcsine|only0" etc. apply an explicit correction to PAS and PFT,
-# which get none by default. Cases whose name starts with "sub_" are subgroup
+# which get none by default. Option "glmm" is rma.glmm(measure = "PLO") (lme4 glmer,
+# nAGQ = 7) with its likelihood-ratio heterogeneity test. Cases whose name starts with "sub_" are subgroup
 # analyses as R's meta does them with a separate tau^2 per subgroup: one rma() per
 # subgroup, then a fixed-effect rma() on the subgroup estimates, whose Q is the
 # between-subgroup statistic. Per-study exact CIs come from binom.test().
@@ -66,11 +68,14 @@ emit_fit <- function(case, option, fit, measure = "PLO", n = NULL) {
   emit(case, option, "tau2", fit$tau2)
   emit(case, option, "i2", fit$I2)
   emit(case, option, "h2", fit$H2)
-  emit(case, option, "q", fit$QE)
-  emit(case, option, "q_p", fit$QEp)
+  glmm <- inherits(fit, "rma.glmm")  # its heterogeneity statistic: the likelihood-ratio test
+  emit(case, option, "q", if (glmm) fit$QE.LRT else fit$QE)
+  emit(case, option, "q_p", if (glmm) fit$QEp.LRT else fit$QEp)
   emit(case, option, "k", fit$k)
-  w <- weights(fit)
-  for (i in seq_along(w)) emit(case, option, "weight", w[i], i)
+  if (!glmm) {  # a GLMM has no inverse-variance weights
+    w <- weights(fit)
+    for (i in seq_along(w)) emit(case, option, "weight", w[i], i)
+  }
 }
 
 # Every option combination; where metafor refuses (an error) or warns, record it so
@@ -117,6 +122,12 @@ for (case in unique(inputs$case)) {
       measure <- MEASURES[[transform]]
       option <- paste(transform, method, ci, sep = "|")
       emit_or_error(case, option, fit(d$events, d$n, measure, method, TESTS[[ci]]), measure, d$n)
+    }
+    glmm <- tryCatch(rma.glmm(measure = "PLO", xi = d$events, ni = d$n), error = function(e) e)
+    if (inherits(glmm, "error")) {
+      emit(case, "glmm", "error", 1)
+    } else {
+      emit_fit(case, "glmm", glmm, "PLO", d$n)
     }
     for (i in seq_len(nrow(d))) {
       ci <- binom.test(d$events[i], d$n[i])$conf.int

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis import clopper_pearson, pool_proportions, subgroup_analysis
+from analysis.proportions import _FIELDS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INPUTS = pd.read_csv(FIXTURES / "proportion_inputs.csv", keep_default_na=False)
@@ -174,3 +175,40 @@ def test_explicit_correction_for_arcsine_scales_matches_metafor(case: str, trans
     data = INPUTS[INPUTS["case"] == case]
     result = pool_proportions(data["events"], data["n"], transform=transform, add=0.5, to=to)
     assert_matches(result, reference(case, f"{transform}|{to}"), f"{case}/{transform}/{to}")
+
+
+GLMM_RTOL = 2e-3  # lme4 stops its optimizer earlier than we do; both are ML under 7-point AGQ
+
+
+@pytest.mark.parametrize("case", POOLED_CASES)
+def test_glmm_matches_metafor(case: str) -> None:
+    data = INPUTS[INPUTS["case"] == case]
+    ref = reference(case, "glmm")
+    if (ref["statistic"] == "error").any():  # metafor refuses: so must we
+        with pytest.raises(ValueError, match="GLMM"):
+            pool_proportions(data["events"], data["n"], method="glmm")
+        return
+    result = pool_proportions(data["events"], data["n"], method="glmm")
+    expected = ref[ref["index"].isna()].set_index("statistic")["value"].astype(float)
+    for name in ["estimate", "ci_low", "ci_high", "pi_low", "pi_high", "mu", "se", "i2", "h2"]:
+        np.testing.assert_allclose(getattr(result, name), expected[name], rtol=GLMM_RTOL, atol=1e-8, err_msg=name)
+    # tau^2 at the boundary is 0 for us and ~1e-8 for lme4's optimizer
+    np.testing.assert_allclose(result.tau2, expected["tau2"], rtol=GLMM_RTOL, atol=1e-6)
+    np.testing.assert_allclose(result.q, expected["q"], rtol=1e-9)
+    np.testing.assert_allclose(result.q_p, expected["q_p"], rtol=1e-6, atol=1e-300)
+    assert result.k == expected["k"] and result.method == "glmm"
+
+
+def test_glmm_batch_matches_single_fits() -> None:
+    cases = ["crs_any", "neurotox", "cr", "k3_zero"]
+    rows = [INPUTS[INPUTS["case"] == c] for c in cases]
+    width = max(len(r) for r in rows)
+    x = np.full((len(rows), width), np.nan)
+    n = np.full((len(rows), width), np.nan)
+    for i, r in enumerate(rows):
+        x[i, : len(r)], n[i, : len(r)] = r["events"], r["n"]
+    batch = pool_proportions(x, n, method="glmm")
+    for i, r in enumerate(rows):
+        single = pool_proportions(r["events"], r["n"], method="glmm")
+        for name in _FIELDS:
+            assert getattr(batch, name)[i] == getattr(single, name), (i, name)
