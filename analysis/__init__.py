@@ -13,16 +13,30 @@ from .data import (
     load_published,
     load_studies,
 )
+from .bias import EggerTest, egger_test
+from .gosh import GoshResult, gosh
+from .influence import influence, leave_one_out
 from .outcomes import outcome_rows, pool_outcome, rule_sensitivity, subgroup_outcome
 from .proportions import (
     PooledProportion,
+    PooledProportionBatch,
     SubgroupAnalysis,
     clopper_pearson,
     pool_proportions,
     subgroup_analysis,
 )
+from .regression import MetaRegression, meta_regression
 
 __all__ = [
+    "EggerTest",
+    "GoshResult",
+    "MetaRegression",
+    "PooledProportionBatch",
+    "egger_test",
+    "gosh",
+    "influence",
+    "leave_one_out",
+    "meta_regression",
     "CATEGORIES",
     "OUTCOMES",
     "RULE_OPTIONS",

@@ -338,7 +338,8 @@ class RandomEffectsFit:
     (Knapp-Hartung-scaled for ``ci="hksj"``); ``crit`` is the normal or t quantile used
     for CIs and prediction intervals, with ``ddf`` degrees of freedom (``inf`` for z).
     ``q``/``q_df``/``q_p`` test residual heterogeneity, ``i2`` (%) and ``h2`` follow
-    metafor's definitions, ``weights`` are the random-effects weights (m, k).
+    metafor's definitions, ``weights`` are the random-effects weights (m, k) and ``s2w``
+    the Knapp-Hartung scale factor applied to ``vb`` (1 for ``ci="z"``).
     """
 
     beta: np.ndarray
@@ -353,6 +354,7 @@ class RandomEffectsFit:
     crit: np.ndarray
     weights: np.ndarray
     k: np.ndarray
+    s2w: np.ndarray
 
     @property
     def se(self) -> np.ndarray:
@@ -390,6 +392,7 @@ def fit_random_effects(
     beta, vb, e = d.wls(w)
     ddf = np.full(len(k), np.inf)
     crit = np.full(len(k), stats.norm.ppf(0.5 + level / 2))
+    scale = np.ones(len(k))
     if ci == "hksj":
         # Knapp-Hartung needs residual df; like metafor, fall back to z without them.
         knha = k > p
@@ -401,7 +404,8 @@ def fit_random_effects(
             )
         rss = _study_sum(w * e**2)
         s2w = np.where(rss <= _EPS, 0.0, rss / np.maximum(k - p, 1))
-        vb = vb * np.where(knha, s2w, 1.0)[:, None, None]
+        scale = np.where(knha, s2w, 1.0)
+        vb = vb * scale[:, None, None]
         ddf = np.where(knha, k - p, np.inf)
         crit = np.where(knha, stats.t.ppf(0.5 + level / 2, np.maximum(k - p, 1)), crit)
 
@@ -418,5 +422,5 @@ def fit_random_effects(
     q_p = np.where(has_df, stats.chi2.sf(q, np.maximum(df, 1)), 1.0)
     return RandomEffectsFit(
         beta=beta, vb=vb, tau2=tau2_hat, q=q, q_df=df, q_p=q_p, i2=i2, h2=h2,
-        ddf=ddf, crit=crit, weights=np.ascontiguousarray(w.T), k=k,
+        ddf=ddf, crit=crit, weights=np.ascontiguousarray(w.T), k=k, s2w=scale,
     )

@@ -266,6 +266,18 @@ def _continuity(
 
 
 @dataclass(frozen=True)
+class _Prepared:
+    """Studies on the pooling scale (internal): y, v, mask and the uncorrected counts."""
+
+    y: np.ndarray
+    v: np.ndarray
+    ok: np.ndarray
+    x: np.ndarray
+    n: np.ndarray
+    transform: str
+
+
+@dataclass(frozen=True)
 class _Pooled:
     """Row-wise arrays of a pooled batch (internal)."""
 
@@ -274,6 +286,52 @@ class _Pooled:
     v: np.ndarray
     ok: np.ndarray
     fields: dict[str, np.ndarray]
+
+
+def _prepare(x: np.ndarray, n: np.ndarray, *, transform: str, add: float, to: str) -> _Prepared:
+    """Continuity correction and transformation of validated 2-D counts."""
+    ok = ~np.isnan(x)
+    xs, ns = np.where(ok, x, 1.0), np.where(ok, n, 2.0)
+    xc, nc = _continuity(xs, ns, ok, add, to)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y, v = TRANSFORMS[transform].forward(xc, nc)
+    if (ok & ~(np.isfinite(v) & (v > 0))).any():
+        raise ValueError(
+            "a study with 0 or n events has an infinite or zero variance on the "
+            f"{transform} scale; use a continuity correction (add > 0, to='only0')"
+        )
+    return _Prepared(y=y, v=v, ok=ok, x=np.where(ok, x, 0.0), n=np.where(ok, n, 0.0), transform=transform)
+
+
+def _summarise(
+    fit: RandomEffectsFit, ok: np.ndarray, x: np.ndarray, n: np.ndarray, transform: str, n_harmonic: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The result fields (proportion scale where it applies) of a batch of fits."""
+    mu, se = fit.beta[:, 0], fit.se[:, 0]
+    half_ci = fit.crit * se
+    half_pi = fit.crit * np.sqrt(se**2 + fit.tau2)
+    back = lambda value: TRANSFORMS[transform].inverse(value, n_harmonic)  # noqa: E731
+    fields = {
+        "estimate": back(mu),
+        "ci_low": back(mu - half_ci),
+        "ci_high": back(mu + half_ci),
+        "pi_low": back(mu - half_pi),
+        "pi_high": back(mu + half_pi),
+    }
+    undefined = [name for name, value in fields.items() if np.isnan(value).any()]
+    if undefined:
+        raise ValueError(f"the {transform} back-transformation is undefined for {undefined}")
+    fields.update(
+        mu=mu, se=se, tau2=fit.tau2, i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df, q_p=fit.q_p, k=fit.k,
+        n_total=np.where(ok, n, 0.0).sum(axis=1).astype(int),
+        events_total=np.where(ok, x, 0.0).sum(axis=1).astype(int),
+    )
+    return fields
+
+
+def _harmonic_n(n: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Harmonic mean of the sample sizes per row (for the Freeman-Tukey inverse)."""
+    return ok.sum(axis=1) / _rowsum(np.where(ok, 1.0 / np.where(ok, n, 1.0), 0.0))
 
 
 def _pool(
@@ -287,40 +345,10 @@ def _pool(
     add: float,
     to: str,
 ) -> _Pooled:
-    ok = ~np.isnan(x)
-    xs, ns = np.where(ok, x, 1.0), np.where(ok, n, 2.0)
-    xc, nc = _continuity(xs, ns, ok, add, to)
-    scale = TRANSFORMS[transform]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y, v = scale.forward(xc, nc)
-    if (ok & ~(np.isfinite(v) & (v > 0))).any():
-        raise ValueError(
-            "a study with 0 or n events has an infinite or zero variance on the "
-            f"{transform} scale; use a continuity correction (add > 0, to='only0')"
-        )
-    fit = fit_random_effects(y, v, ok, tau2=tau2, ci=ci, level=level)
-    mu, se = fit.beta[:, 0], fit.se[:, 0]
-    half_ci = fit.crit * se
-    half_pi = fit.crit * np.sqrt(se**2 + fit.tau2)
-    k = fit.k
-    n_harmonic = k / _rowsum(np.where(ok, 1.0 / ns, 0.0))
-    back = lambda value: scale.inverse(value, n_harmonic)  # noqa: E731
-    fields = {
-        "estimate": back(mu),
-        "ci_low": back(mu - half_ci),
-        "ci_high": back(mu + half_ci),
-        "pi_low": back(mu - half_pi),
-        "pi_high": back(mu + half_pi),
-    }
-    undefined = [name for name, value in fields.items() if np.isnan(value).any()]
-    if undefined:
-        raise ValueError(f"the {transform} back-transformation is undefined for {undefined}")
-    fields.update(
-        mu=mu, se=se, tau2=fit.tau2, i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df, q_p=fit.q_p, k=k,
-        n_total=np.where(ok, ns, 0.0).sum(axis=1).astype(int),
-        events_total=np.where(ok, xs, 0.0).sum(axis=1).astype(int),
-    )
-    return _Pooled(fit=fit, y=y, v=v, ok=ok, fields=fields)
+    prep = _prepare(x, n, transform=transform, add=add, to=to)
+    fit = fit_random_effects(prep.y, prep.v, prep.ok, tau2=tau2, ci=ci, level=level)
+    fields = _summarise(fit, prep.ok, prep.x, prep.n, transform, _harmonic_n(prep.n, prep.ok))
+    return _Pooled(fit=fit, y=prep.y, v=prep.v, ok=prep.ok, fields=fields)
 
 
 def _result_row(

@@ -141,3 +141,91 @@ out <- do.call(rbind, rows)
 write.csv(out, file.path(fixtures, "metafor_proportions.csv"), row.names = FALSE)
 cat(sprintf("wrote %d reference values (metafor %s, %s)\n", nrow(out),
             as.character(packageVersion("metafor")), R.version.string))
+
+# --- diagnostics: metafor_diagnostics.csv (case, option, statistic, index, value) ---------
+# leave1out(), influence(), baujat(), regtest() and gosh() (all subsets) on fitted models,
+# and meta-regressions rma(yi, vi, mods = ...) for categorical and continuous moderators.
+rows <- list()
+DIAG_CASES <- c("crs_any", "neurotox", "cr", "extreme_heterogeneity", "k3_zero")
+DIAG_OPTIONS <- list(c("logit", "DL", "z"), c("logit", "REML", "hksj"), c("freeman-tukey", "PM", "z"))
+
+emit_vector <- function(case, option, statistic, values) {
+  for (i in seq_along(values)) emit(case, option, statistic, values[i], i)
+}
+
+for (case in DIAG_CASES) {
+  d <- inputs[inputs$case == case, ]
+  for (o in DIAG_OPTIONS) {
+    measure <- MEASURES[[o[1]]]
+    option <- paste(o, collapse = "|")
+    f <- fit(d$events, d$n, measure, o[2], TESTS[[o[3]]])
+    l1o <- leave1out(f)
+    for (stat in c("estimate", "se", "ci.lb", "ci.ub", "tau2", "I2", "H2", "Q", "Qp")) {
+      emit_vector(case, option, paste0("l1o_", stat), l1o[[stat]])
+    }
+    inf <- influence(f)
+    for (stat in c("rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat", "weight")) {
+      emit_vector(case, option, paste0("inf_", stat), inf$inf[[stat]])
+    }
+    emit_vector(case, option, "inf_dfbs", inf$dfbs[[1]])
+    emit_vector(case, option, "inf_is_infl", as.numeric(inf$is.infl))
+    pdf(NULL)
+    b <- baujat(f)
+    dev.off()
+    emit_vector(case, option, "baujat_x", b$x)
+    emit_vector(case, option, "baujat_y", b$y)
+    for (model in c("rma", "lm")) for (predictor in c("sei", "ninv")) {
+      r <- if (predictor == "ninv") regtest(f, model = model, predictor = predictor, ni = d$n) else regtest(f, model = model, predictor = predictor)
+      tag <- paste("regtest", model, predictor, sep = "_")
+      emit(case, option, paste0(tag, "_stat"), r$zval)
+      emit(case, option, paste0(tag, "_p"), r$pval)
+      emit(case, option, paste0(tag, "_df"), if (is.null(r$ddf) || is.na(r$ddf)) Inf else r$ddf)
+      emit(case, option, paste0(tag, "_est"), r$est)
+      emit(case, option, paste0(tag, "_ci_low"), r$ci.lb)
+      emit(case, option, paste0(tag, "_ci_high"), r$ci.ub)
+    }
+  }
+}
+
+# GOSH over every subset (k = 4 and 8 studies): one row per subset, coded as the sum of
+# 2^(i - 1) over the studies it includes.
+gosh_cases <- list(extreme_heterogeneity = inputs[inputs$case == "extreme_heterogeneity", ],
+                   crs_any_first8 = head(inputs[inputs$case == "crs_any", ], 8))
+for (case in names(gosh_cases)) {
+  d <- gosh_cases[[case]]
+  for (o in DIAG_OPTIONS[1:2]) {
+    option <- paste(o, collapse = "|")
+    g <- gosh(fit(d$events, d$n, MEASURES[[o[1]]], o[2], TESTS[[o[3]]]), progbar = FALSE)
+    code <- as.vector(g$incl %*% 2^(seq_len(ncol(g$incl)) - 1))
+    emit_vector(case, option, "gosh_code", code)
+    emit_vector(case, option, "gosh_estimate", g$res$estimate)
+    emit_vector(case, option, "gosh_I2", g$res$I2)
+    emit_vector(case, option, "gosh_tau2", g$res$tau2)
+    emit_vector(case, option, "gosh_QE", g$res$QE)
+  }
+}
+
+# Meta-regression: CR on binder origin (factor; R's alphabetical reference level) and
+# CRS on log sample size (continuous), with z and Knapp-Hartung tests.
+regressions <- list(
+  cr_origin = list(d = inputs[inputs$case == "sub_origin_cr", ], mods = function(d) ~ factor(d$group)),
+  crs_logn = list(d = inputs[inputs$case == "crs_any", ], mods = function(d) ~ log(d$n)))
+for (case in names(regressions)) {
+  d <- regressions[[case]]$d
+  for (o in list(c("DL", "z"), c("REML", "hksj"), c("PM", "z"))) {
+    option <- paste(c("logit", o), collapse = "|")
+    es <- escalc(measure = "PLO", xi = d$events, ni = d$n)
+    f <- rma(yi, vi, data = es, mods = regressions[[case]]$mods(d), method = o[1], test = TESTS[[o[2]]])
+    emit_vector(case, option, "coef_estimate", f$beta[, 1])
+    emit_vector(case, option, "coef_se", f$se)
+    emit_vector(case, option, "coef_stat", f$zval)
+    emit_vector(case, option, "coef_p", f$pval)
+    emit_vector(case, option, "coef_ci_low", f$ci.lb)
+    emit_vector(case, option, "coef_ci_high", f$ci.ub)
+    for (stat in c("tau2", "I2", "H2", "R2", "QE", "QEp", "QM", "QMp")) emit(case, option, stat, f[[stat]])
+  }
+}
+
+out <- do.call(rbind, rows)
+write.csv(out, file.path(fixtures, "metafor_diagnostics.csv"), row.names = FALSE)
+cat(sprintf("wrote %d diagnostic reference values\n", nrow(out)))
