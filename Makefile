@@ -15,7 +15,7 @@ CHAPTERS := intro methods toxicity response pfs discussion
 EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
 ENGINE := $(wildcard analysis/*.py) scripts/run_chapter.py
 
-.PHONY: book test venv fixtures lock clean
+.PHONY: book test venv fixtures bench lock clean
 
 venv: $(VENV)/.installed
 
@@ -45,6 +45,10 @@ test: $(VENV)/.installed
 # Reference values from R (needs r-base-core and r-cran-metafor).
 fixtures:
 	Rscript tests/make_fixtures.R
+
+# Engine speed against metafor (Rscript + metafor when present), measured in one run.
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_engine.py
 
 lock: $(VENV)/.installed
 	{ grep '^#' requirements.txt; $(PY) -m pip freeze --exclude-editable; } > requirements.txt.new

@@ -15,9 +15,12 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 
+import pandas as pd
+
+from .gosh import GoshResult
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["forest_plot", "subgroup_forest_plot"]
+__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot"]
 
 _ROW_HEIGHT = 0.24  # inches per row
 _POOLED_COLOUR = "#1f4e79"
@@ -73,7 +76,9 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) ->
         ax.set_ylim(n - 0.5, -1.4)
     for ax in (left, right):
         ax.axis("off")
-    max_weight = max((r.weight for r in rows if r.kind == "study"), default=1.0)
+    # A GLMM has no study weights: equal markers then.
+    weights = [r.weight for r in rows if r.kind == "study" and np.isfinite(r.weight)]
+    max_weight = max(weights, default=1.0)
 
     left.text(0, -1.0, "Study", weight="bold", va="center")
     left.text(0.97, -1.0, "Events/N", weight="bold", va="center", ha="right")
@@ -89,7 +94,8 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) ->
         if row.kind == "study":
             mid.plot([row.low, row.high], [y, y], color=_STUDY_COLOUR, lw=1)
             # Marker area proportional to the study's weight.
-            marker_size = 3 + 9 * np.sqrt(row.weight / max_weight)
+            relative = row.weight / max_weight if np.isfinite(row.weight) else 0.5
+            marker_size = 3 + 9 * np.sqrt(relative)
             mid.plot(row.estimate, y, marker="s", color=_STUDY_COLOUR, markersize=marker_size, lw=0, clip_on=False)
         elif row.kind == "pooled":
             mid.add_patch(
@@ -103,7 +109,7 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) ->
             mid.plot([row.low, row.high], [y, y], color=_POOLED_COLOUR, lw=3, solid_capstyle="butt")
         if row.kind in ("study", "pooled"):
             right.text(0.04, y, f"{row.estimate:5.1f} [{row.low:5.1f}; {row.high:5.1f}]", va="center", fontsize=8, family="monospace", weight="bold" if bold else "normal")
-            weight = f"{row.weight:.1f}%" if row.kind == "study" else ""
+            weight = f"{row.weight:.1f}%" if row.kind == "study" and np.isfinite(row.weight) else ""
             right.text(0.98, y, weight, va="center", ha="right", fontsize=8)
         elif row.kind == "pi":
             right.text(0.04, y, f"      [{row.low:5.1f}; {row.high:5.1f}]", va="center", fontsize=8, family="monospace", style="italic")
@@ -149,3 +155,67 @@ def subgroup_forest_plot(
         )
     )
     return _draw(rows, title, xlabel, reference=None if overall is None else 100 * overall.estimate)
+
+
+def funnel_plot(result: PooledProportion, *, title: str = "", xlabel: str | None = None) -> Figure:
+    """Funnel plot on the pooling scale: each study's transformed proportion against its
+    standard error (inverted axis), with the pooled estimate and its pseudo 95% limits."""
+    studies = result.studies
+    se = np.sqrt(studies["vi"].to_numpy())
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    top = 1.05 * se.max()
+    grid = np.linspace(0, top, 50)
+    ax.fill_betweenx(grid, result.mu - 1.96 * grid, result.mu + 1.96 * grid, color="#e8eef5", zorder=0)
+    ax.plot(result.mu - 1.96 * grid, grid, color=_POOLED_COLOUR, lw=0.8, ls="--")
+    ax.plot(result.mu + 1.96 * grid, grid, color=_POOLED_COLOUR, lw=0.8, ls="--")
+    ax.axvline(result.mu, color=_POOLED_COLOUR, lw=1)
+    ax.scatter(studies["yi"], se, color=_STUDY_COLOUR, s=22, zorder=3)
+    ax.set_ylim(top, 0)
+    ax.set_xlabel(xlabel or f"Proportion on the {result.transform} scale")
+    ax.set_ylabel("Standard error")
+    ax.set_title(title, loc="left", weight="bold")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def baujat_plot(table: pd.DataFrame, *, title: str = "", label_top: int = 4) -> Figure:
+    """Baujat plot from :func:`analysis.influence`: contribution to heterogeneity (x)
+    against influence on the pooled result (y); the ``label_top`` most extreme studies
+    are labelled."""
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.scatter(table["baujat_x"], table["baujat_y"], color=_STUDY_COLOUR, s=22)
+    extremity = table["baujat_x"].rank() + table["baujat_y"].rank()
+    for i, (_, row) in enumerate(table.loc[extremity.nlargest(label_top).index].iterrows()):
+        # alternate above/below so that neighbouring labels do not overprint
+        ax.annotate(row["study"], (row["baujat_x"], row["baujat_y"]), fontsize=7,
+                    xytext=(4, 4 if i % 2 == 0 else -10), textcoords="offset points")
+    ax.set_xlabel("Contribution to heterogeneity")
+    ax.set_ylabel("Influence on the pooled result")
+    ax.set_title(title, loc="left", weight="bold")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def gosh_plot(result: GoshResult, *, title: str = "", max_points: int = 200_000, seed: int = 0) -> Figure:
+    """GOSH plot: pooled proportion (%) against I^2 over the fitted subsets (a random
+    ``max_points`` of them are drawn, so the figure stays light), with marginal
+    histograms."""
+    table = result.table
+    if len(table) > max_points:
+        table = table.sample(max_points, random_state=seed)
+    fig = plt.figure(figsize=(6, 5))
+    grid = fig.add_gridspec(2, 2, width_ratios=[4, 1], height_ratios=[1, 4], hspace=0.05, wspace=0.05)
+    main = fig.add_subplot(grid[1, 0])
+    top = fig.add_subplot(grid[0, 0], sharex=main)
+    side = fig.add_subplot(grid[1, 1], sharey=main)
+    main.scatter(100 * table["estimate"], table["i2"], s=1, alpha=0.15, color=_POOLED_COLOUR, rasterized=True)
+    top.hist(100 * table["estimate"], bins=80, color=_POOLED_COLOUR)
+    side.hist(table["i2"], bins=80, orientation="horizontal", color=_POOLED_COLOUR)
+    main.set_xlabel("Pooled proportion (%)")
+    main.set_ylabel("I² (%)")
+    for ax in (top, side):
+        ax.axis("off")
+    top.set_title(title, loc="left", weight="bold")
+    return fig

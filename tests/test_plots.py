@@ -1,0 +1,72 @@
+"""Figures carry what they claim: one marker per study, the pooled diamond, labels."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import analysis  # noqa: E402
+from analysis import plots  # noqa: E402
+
+STUDIES = analysis.load_studies()
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_forest_plot_has_every_study_and_the_pooled_result() -> None:
+    result = analysis.pool_outcome(STUDIES, "crs_any")
+    fig = plots.forest_plot(result, title="CRS")
+    labels = texts(fig)
+    for study in result.studies.itertuples():
+        assert study.study in labels
+        assert f"{study.events}/{study.n}" in labels
+    assert any(label.startswith("Random-effects model (k = 27)") for label in labels)
+    assert any(f"{100 * result.estimate:5.1f}" in label for label in labels)
+    middle = fig.axes[1]
+    assert len(middle.patches) == 1  # the diamond
+    squares = [line for line in middle.lines if line.get_marker() == "s"]
+    assert len(squares) == result.k
+
+
+def test_subgroup_forest_plot_shows_each_subgroup_and_the_test() -> None:
+    result = analysis.subgroup_outcome(STUDIES, "neurotox", "costim", exclude=["ND"])
+    fig = plots.subgroup_forest_plot(result, title="by co-stimulation")
+    labels = texts(fig)
+    assert {"4-1BB", "CD28"} <= set(labels)
+    assert any(label.startswith("Test for subgroup differences: Q = ") for label in labels)
+    assert len(fig.axes[1].patches) == 2
+
+
+def test_glmm_forest_plot_has_no_weights() -> None:
+    result = analysis.pool_outcome(STUDIES, "cr", method="glmm")
+    fig = plots.forest_plot(result)
+    assert not any(label.endswith("%") and label[0].isdigit() for label in texts(fig) if "[" not in label)
+
+
+def test_funnel_baujat_and_gosh_plots() -> None:
+    rows = analysis.outcome_rows(STUDIES, "cr")
+    result = analysis.pool_outcome(STUDIES, "cr")
+    funnel = plots.funnel_plot(result)
+    offsets = funnel.axes[0].collections[-1].get_offsets()
+    assert len(offsets) == result.k
+    assert funnel.axes[0].get_ylim()[0] > funnel.axes[0].get_ylim()[1]  # se axis inverted
+    table = analysis.influence(rows["events"], rows["n"], labels=rows["label"])
+    baujat = plots.baujat_plot(table, label_top=3)
+    assert len(baujat.axes[0].texts) == 3
+    result_gosh = analysis.gosh(rows["events"], rows["n"], subsets=5_000, seed=1)
+    figure = plots.gosh_plot(result_gosh, max_points=1_000)
+    assert len(figure.axes[0].collections[0].get_offsets()) == 1_000
+    assert np.isfinite(figure.axes[0].collections[0].get_offsets()).all()
