@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from .estimators import fit_random_effects
-from .proportions import TRANSFORMS, ArrayLike, _as_counts, _harmonic_n, _options, _prepare
+from .proportions import TRANSFORMS, ArrayLike, _harmonic_n, _options, _prepare_one
 
 __all__ = ["EggerTest", "egger_test", "PREDICTORS"]
 
@@ -66,11 +66,7 @@ def egger_test(
         raise ValueError(f"model={model!r} is not supported; choose 'rma' or 'lm'")
     if predictor not in PREDICTORS:
         raise ValueError(f"predictor={predictor!r} is not supported; choose one of {list(PREDICTORS)}")
-    options = _options(transform, tau2, ci, level, add, to)
-    x, m = _as_counts(events, n)
-    if x.shape[0] != 1:
-        raise ValueError("egger_test takes one meta-analysis: 1-D events and n")
-    prep = _prepare(x, m, transform=transform, add=options["add"], to=options["to"])
+    prep = _prepare_one(events, n, _options(transform, tau2, ci, level, add, to), "egger_test")
     keep = prep.ok[0]
     y, v, sizes = prep.y[0, keep], prep.v[0, keep], prep.n[0, keep]
     k = len(y)

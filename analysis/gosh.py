@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .estimators import fit_random_effects
-from .proportions import ArrayLike, _as_counts, _harmonic_n, _options, _prepare, _summarise
+from .proportions import ArrayLike, _harmonic_n, _options, _prepare_one, _summarise
 
 __all__ = ["GoshResult", "gosh"]
 
@@ -64,11 +64,7 @@ def gosh(
     :func:`pool_proportions`); ``seed`` makes the random subsets reproducible."""
     if int(subsets) < 1:
         raise ValueError(f"subsets must be at least 1, got {subsets!r}")
-    options = _options(transform, tau2, ci, level, add, to)
-    x, m = _as_counts(events, n)
-    if x.shape[0] != 1:
-        raise ValueError("gosh takes one meta-analysis: 1-D events and n")
-    prep = _prepare(x, m, transform=transform, add=options["add"], to=options["to"])
+    prep = _prepare_one(events, n, _options(transform, tau2, ci, level, add, to), "gosh")
     keep = prep.ok[0]
     y, v = prep.y[:, keep], prep.v[:, keep]
     xs, ns = prep.x[:, keep], prep.n[:, keep]

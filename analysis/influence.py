@@ -15,16 +15,13 @@ import pandas as pd
 from scipy import stats
 
 from .estimators import fit_random_effects
-from .proportions import ArrayLike, _as_counts, _harmonic_n, _labels, _options, _prepare, _summarise
+from .proportions import ArrayLike, _harmonic_n, _labels, _options, _prepare_one, _summarise
 
 __all__ = ["leave_one_out", "influence"]
 
 
 def _fits(events: ArrayLike, n: ArrayLike, labels: Sequence[str] | None, options: dict):
-    x, m = _as_counts(events, n)
-    if x.shape[0] != 1:
-        raise ValueError("leave-one-out and influence take one meta-analysis: 1-D events and n")
-    prep = _prepare(x, m, transform=options["transform"], add=options["add"], to=options["to"])
+    prep = _prepare_one(events, n, options, "leave-one-out and influence")
     keep = prep.ok[0]
     k = int(keep.sum())
     if k < 3:
@@ -34,7 +31,7 @@ def _fits(events: ArrayLike, n: ArrayLike, labels: Sequence[str] | None, options
     full = fit_random_effects(y, v, np.ones_like(y, dtype=bool), **settings)
     mask = ~np.eye(k, dtype=bool)
     deleted = fit_random_effects(np.repeat(y, k, axis=0), np.repeat(v, k, axis=0), mask, **settings)
-    names = [label for label, kept in zip(_labels(labels, x.shape[1]), keep) if kept]
+    names = [label for label, kept in zip(_labels(labels, len(keep)), keep) if kept]
     return prep, keep, y[0], v[0], full, deleted, mask, names
 
 

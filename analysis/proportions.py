@@ -303,6 +303,14 @@ def _prepare(x: np.ndarray, n: np.ndarray, *, transform: str, add: float, to: st
     return _Prepared(y=y, v=v, ok=ok, x=np.where(ok, x, 0.0), n=np.where(ok, n, 0.0), transform=transform)
 
 
+def _prepare_one(events: ArrayLike, n: ArrayLike, options: dict, name: str) -> _Prepared:
+    """Validate and prepare the counts of a single meta-analysis for ``name``."""
+    x, m = _as_counts(events, n)
+    if x.shape[0] != 1:
+        raise ValueError(f"{name} takes one meta-analysis: 1-D events and n")
+    return _prepare(x, m, transform=options["transform"], add=options["add"], to=options["to"])
+
+
 def _summarise(
     fit: RandomEffectsFit, ok: np.ndarray, x: np.ndarray, n: np.ndarray, transform: str, n_harmonic: np.ndarray
 ) -> dict[str, np.ndarray]:

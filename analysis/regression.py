@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from .estimators import fit_random_effects
-from .proportions import ArrayLike, _as_counts, _options, _prepare
+from .proportions import ArrayLike, _options, _prepare_one
 
 __all__ = ["MetaRegression", "meta_regression", "design_matrix"]
 
@@ -89,14 +89,10 @@ def meta_regression(
     Options are those of :func:`analysis.pool_proportions`; ``moderators`` has one row
     per study (a DataFrame, a dict of columns or a Series).
     """
-    options = _options(transform, tau2, ci, level, add, to)
-    x, m = _as_counts(events, n)
-    if x.shape[0] != 1:
-        raise ValueError("meta_regression takes one meta-analysis: 1-D events and n")
+    prep = _prepare_one(events, n, _options(transform, tau2, ci, level, add, to), "meta_regression")
     design = design_matrix(moderators)
-    if len(design) != x.shape[1]:
-        raise ValueError(f"got {len(design)} moderator rows for {x.shape[1]} studies")
-    prep = _prepare(x, m, transform=transform, add=options["add"], to=options["to"])
+    if len(design) != prep.y.shape[1]:
+        raise ValueError(f"got {len(design)} moderator rows for {prep.y.shape[1]} studies")
     ok = prep.ok
     X = design.to_numpy()[None, :, :]
     k, p = int(ok.sum()), X.shape[2]
