@@ -42,9 +42,10 @@ book: $(EXECUTED) _config.yml _toc.yml scripts/render.py
 test: $(VENV)/.installed
 	$(PY) -m pytest
 
-# Reference values from R (needs r-base-core and r-cran-metafor).
+# Reference values from R (needs r-base-core, r-cran-metafor, r-cran-lme4, r-cran-survival).
 fixtures:
 	Rscript tests/make_fixtures.R
+	Rscript tests/make_survival_fixtures.R
 
 # Engine speed against metafor (Rscript + metafor when present), measured in one run.
 bench: $(VENV)/.installed

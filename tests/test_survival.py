@@ -1,0 +1,248 @@
+"""Kaplan-Meier medians, marginal Cox, Guyot reconstruction, curve files, CRB-401 stats."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines.datasets import load_lung
+
+import analysis
+from analysis.curves import load_curves, reconstruct_arms
+from analysis.data import StudyDataError
+from analysis.reconstruct import clean_curve, reconstruct_ipd
+from analysis.single_arm import exact_rates, trend_test
+from analysis.survival import kaplan_meier, km_median, marginal_cox
+
+REF = pd.read_csv(Path(__file__).parent / "fixtures" / "survival_reference.csv")
+LUNG = load_lung()  # R's survival::lung with status recoded 0/1
+SAMPLES = {
+    "lung_all": LUNG,
+    "lung_male": LUNG[LUNG["sex"] == 1],
+    "lung_female": LUNG[LUNG["sex"] == 2],
+    "flat_half": pd.DataFrame({"time": [1, 2, 3, 4], "status": [1, 1, 0, 1]}),
+    "flat_half_tied": pd.DataFrame({"time": [2, 2, 5, 7, 7, 9], "status": [1, 1, 1, 0, 0, 1]}),
+}
+
+
+def ref(case: str, statistic: str) -> float:
+    return float(REF[(REF["case"] == case) & (REF["statistic"] == statistic)]["value"].iloc[0])
+
+
+@pytest.mark.parametrize("conf_type", ["log", "log-log", "plain"])
+@pytest.mark.parametrize("case", list(SAMPLES))
+def test_km_median_equals_r_survfit(case: str, conf_type: str) -> None:
+    d = SAMPLES[case]
+    got = km_median(d["time"], d["status"], conf_type)
+    expected = [ref(case, f"{conf_type}_{s}") for s in ("median", "lower", "upper")]
+    np.testing.assert_array_equal(np.array(got), np.array(expected))  # exactly, NaN = R's NA
+
+
+def test_km_differs_from_lifelines_where_documented() -> None:
+    from lifelines import KaplanMeierFitter
+
+    d = SAMPLES["flat_half"]
+    assert KaplanMeierFitter().fit(d["time"], d["status"]).median_survival_time_ == 2.0
+    assert km_median(d["time"], d["status"]).median == 3.0  # R's midpoint of the flat stretch
+
+
+def test_marginal_cox_equals_r_coxph_cluster() -> None:
+    data = LUNG.dropna(subset=["inst"])
+    fit = marginal_cox(data, "time", "status", ["sex", "age"], cluster_col="inst")
+    assert (fit.n, fit.events) == (ref("cox_lung", "n"), ref("cox_lung", "events"))
+    for term in ["sex", "age"]:
+        row = fit.table.loc[term]
+        for ours, theirs in [("hr", "hr"), ("se", "robust_se"), ("ci_low", "ci_low"), ("ci_high", "ci_high")]:
+            assert row[ours] == pytest.approx(ref("cox_lung", f"{term}_{theirs}"), rel=1e-3), (term, ours)
+        assert row["p"] == pytest.approx(ref("cox_lung", f"{term}_p"), rel=1e-2)
+    naive = marginal_cox(data, "time", "status", ["sex", "age"])
+    assert naive.table.loc["sex", "se"] == pytest.approx(ref("cox_lung", "sex_naive_se"), rel=1e-3)
+    assert not naive.clustered and fit.clustered
+
+
+def test_survival_input_errors() -> None:
+    with pytest.raises(ValueError, match="observation 1: event must be 0"):
+        km_median([1, 2], [1, 2])
+    with pytest.raises(ValueError, match="observation 0: time must be"):
+        km_median([-1, 2], [1, 1])
+    with pytest.raises(ValueError, match="conf_type"):
+        km_median([1, 2], [1, 1], conf_type="logit")
+    with pytest.raises(ValueError, match="columns not in the data"):
+        marginal_cox(LUNG, "time", "status", ["weight"])
+    with pytest.raises(ValueError, match="missing values"):
+        marginal_cox(LUNG, "time", "status", ["sex"], cluster_col="inst")
+
+
+# --- reconstruction ----------------------------------------------------------------------
+
+
+def digitize_steps(time: pd.Series, event: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Both corners of every step of the KM curve, plus its end: a careful digitization."""
+    km = kaplan_meier(time, event).table
+    drop = km["events"].to_numpy() > 0
+    t, s = km["time"].to_numpy()[drop], km["survival"].to_numpy()[drop]
+    before = np.r_[1.0, s[:-1]]
+    return np.r_[np.c_[t, t].ravel(), time.max()], np.r_[np.c_[before, s].ravel(), s[-1]]
+
+
+def digitize_grid(time: pd.Series, event: pd.Series, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """The KM curve read every ``step`` days: a coarse digitization."""
+    km = kaplan_meier(time, event).table
+    grid = np.arange(0, time.max() + step, step)
+    index = np.searchsorted(km["time"].to_numpy(), grid, side="right") - 1
+    return grid, np.where(index >= 0, km["survival"].to_numpy()[np.maximum(index, 0)], 1.0)
+
+
+def round_trip(digitize) -> tuple[pd.DataFrame, list]:
+    arms, checks = [], []
+    for sex in (1, 2):
+        d = LUNG[LUNG["sex"] == sex]
+        risk_times = np.arange(0, d["time"].max(), 100.0)
+        n_risk = [int((d["time"] >= t).sum()) for t in risk_times]
+        t, s = digitize(d["time"], d["status"])
+        result = reconstruct_ipd(t, s, risk_times, n_risk, total_events=int(d["status"].sum()))
+        checks.append((d, result))
+        arms.append(result.ipd.assign(sex=sex))
+    return pd.concat(arms, ignore_index=True), checks
+
+
+def test_round_trip_recovers_n_events_median_and_hr() -> None:
+    reconstructed, checks = round_trip(digitize_steps)
+    for original, result in checks:
+        assert result.n == len(original)
+        assert result.events == original["status"].sum()
+        truth = km_median(original["time"], original["status"]).median
+        assert km_median(result.ipd["time"], result.ipd["event"]).median == pytest.approx(truth, rel=0.03)
+        assert result.max_abs_error < 0.02
+    hr = marginal_cox(LUNG, "time", "status", ["sex"]).table.loc["sex", "hr"]
+    assert marginal_cox(reconstructed, "time", "event", ["sex"]).table.loc["sex", "hr"] == pytest.approx(hr, abs=0.03)
+
+
+def test_round_trip_from_a_coarse_digitization() -> None:
+    # Guyot's algorithm tunes censoring only after the last risk-table time, so a coarse
+    # reading can miss a few events; n is still exact and median and HR stay close.
+    reconstructed, checks = round_trip(lambda t, e: digitize_grid(t, e, 10.0))
+    for original, result in checks:
+        assert result.n == len(original)
+        assert abs(result.events - original["status"].sum()) <= 2
+        truth = km_median(original["time"], original["status"]).median
+        assert km_median(result.ipd["time"], result.ipd["event"]).median == pytest.approx(truth, rel=0.03)
+    hr = marginal_cox(LUNG, "time", "status", ["sex"]).table.loc["sex", "hr"]
+    assert marginal_cox(reconstructed, "time", "event", ["sex"]).table.loc["sex", "hr"] == pytest.approx(hr, abs=0.03)
+
+
+def test_cleaning_is_reported() -> None:
+    t, s, report = clean_curve([5, 1, 1, 3, 8], [0.8, 0.95, 0.9, 0.92, 0.5])
+    assert list(t) == [0, 1, 3, 5, 8]
+    assert list(s) == [1.0, 0.9, 0.9, 0.8, 0.5]
+    assert report == {"unsorted": 1, "duplicate_times": 1, "clipped": 0, "non_monotone": 1, "anchored": 1}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"risk_times": [1, 5]}, "start at 0"),
+        ({"n_risk": [10, 12]}, "never increase"),
+        ({"risk_times": [0, 50]}, "past the digitized curve"),
+        ({"total_events": 11}, "total_events"),
+        ({"survival": [1, 90, 80, 70]}, "divide percentages"),
+    ],
+)
+def test_reconstruction_input_errors(kwargs: dict, message: str) -> None:
+    args = {"time": [0, 2, 4, 6], "survival": [1, 0.9, 0.8, 0.7], "risk_times": [0, 4], "n_risk": [10, 7], "total_events": None}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        reconstruct_ipd(**args)
+
+
+# --- curve folders -----------------------------------------------------------------------
+
+
+def write_folder(folder: Path, arms: pd.DataFrame, risk: pd.DataFrame, curves: dict[str, pd.DataFrame]) -> Path:
+    (folder / "curves").mkdir(parents=True, exist_ok=True)
+    arms.to_csv(folder / "arms.csv", index=False)
+    risk.to_csv(folder / "risk.csv", index=False)
+    for arm, curve in curves.items():
+        curve.to_csv(folder / "curves" / f"{arm}.csv", index=False)
+    return folder
+
+
+def lung_folder(tmp_path: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame, dict]:
+    rows, risk, curves = [], [], {}
+    for sex, arm in ((1, "male"), (2, "female")):
+        d = LUNG[LUNG["sex"] == sex]
+        t, s = digitize_steps(d["time"] / 30.4, d["status"])
+        curves[arm] = pd.DataFrame({"time": t, "survival": s})
+        for rt in np.arange(0, d["time"].max() / 30.4, 3.0):
+            risk.append({"arm_id": arm, "time": rt, "n_risk": int((d["time"] / 30.4 >= rt).sum())})
+        rows.append({
+            "arm_id": arm, "study_id": "lung", "arm_label": arm, "kind": "illustrative", "source": "survival::lung",
+            "dose_activity": "ND", "origin": "ND", "loading": "ND", "costim": "ND", "total_events": int(d["status"].sum()),
+        })
+    arms, risk = pd.DataFrame(rows), pd.DataFrame(risk)
+    return write_folder(tmp_path / "pfs", arms, risk, curves), arms, risk, curves
+
+
+def test_curve_folder_loads_and_reconstructs(tmp_path: Path) -> None:
+    folder, *_ = lung_folder(tmp_path)
+    ipd, reports = reconstruct_arms(load_curves(folder))
+    assert set(ipd["arm_id"]) == {"male", "female"} and set(ipd["kind"]) == {"illustrative"}
+    assert reports["male"].n == 138 and reports["female"].events == 53
+
+
+def test_shipped_curve_folder_is_empty_and_valid() -> None:
+    curve_set = load_curves()
+    assert curve_set.arms.empty
+    ipd, reports = reconstruct_arms(curve_set)
+    assert ipd.empty and reports == {}
+
+
+@pytest.mark.parametrize(
+    ("edit", "arm", "column", "message"),
+    [
+        (lambda a, r, c: (a.assign(kind=["digitised", "illustrative"]), r, c), "male", "kind", "not one of"),
+        (lambda a, r, c: (a.assign(loading=["adenoviral", "ND"]), r, c), "male", "loading", "not one of"),
+        (lambda a, r, c: (a, r.assign(n_risk=np.where((r.arm_id == "female") & (r.time == 3.0), 999, r.n_risk)), c), "female", "n_risk", "increases"),
+        (lambda a, r, c: (a, r[~((r.arm_id == "male") & (r.time == 0))], c), "male", "time", "start at time 0"),
+        (lambda a, r, c: (a, r, {**c, "male": c["male"].assign(survival=100 * c["male"].survival)}), "male", "survival", "not percent"),
+        (lambda a, r, c: (a, r, {k: v for k, v in c.items() if k != "female"}), "female", "(file)", "missing"),
+        (lambda a, r, c: (pd.concat([a, a.iloc[[0]]]), r, c), "male", "arm_id", "duplicate"),
+    ],
+)
+def test_curve_folder_errors_name_arm_and_column(tmp_path: Path, edit, arm: str, column: str, message: str) -> None:
+    _, arms, risk, curves = lung_folder(tmp_path)
+    bad = write_folder(tmp_path / "bad", *edit(arms, risk, curves))
+    with pytest.raises(StudyDataError) as info:
+        load_curves(bad)
+    assert any(p.study == arm and p.column == column and message in p.message for p in info.value.problems), info.value
+
+
+# --- CRB-401 -----------------------------------------------------------------------------
+
+
+def test_trend_test_equals_r_prop_trend_test() -> None:
+    responders, treated = [1, 6, 18, 3], [3, 8, 19, 3]
+    for name, scores in [("dose", [50, 150, 450, 800]), ("rank", [1, 2, 3, 4]), ("log_dose", np.log([50, 150, 450, 800]))]:
+        result = trend_test(responders, treated, scores)
+        assert result.statistic == pytest.approx(ref("trend_crb401", f"{name}_statistic"), rel=1e-10)
+        assert result.p == pytest.approx(ref("trend_crb401", f"{name}_p"), rel=1e-8)
+    with pytest.raises(ValueError, match="scores must differ"):
+        trend_test([1, 2], [3, 3], [1, 1])
+
+
+def test_crb401_table3_rates_to_published_precision() -> None:
+    published = analysis.load_published()
+    rows = published[published["outcome"] == "crb401_orr"].set_index("key")
+    counts = {"50": (1, 3), "150": (6, 8), "450 <50% BCMA": (8, 8), "450 >=50% BCMA": (10, 11), "800": (3, 3), "150-800": (27, 30), "50-800": (28, 33)}
+    differing = []
+    for group, (x, n) in counts.items():
+        rates = exact_rates([x], [n]).iloc[0]
+        for statistic, column in [("estimate", "rate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")]:
+            printed = rows.loc[f"crb401_orr:dose:{group}:{statistic}", "number"]
+            if round(rates[column]) != printed:
+                differing.append((group, statistic, round(rates[column], 2), printed))
+    # The one the paper rounds differently: the exact lower limit for 27/30 is 73.47.
+    assert differing == [("150-800", "ci_low", 73.47, 74.0)]
+    assert exact_rates([28], [33]).round(1).iloc[0][["rate", "ci_low", "ci_high"]].tolist() == [84.8, 68.1, 94.9]
