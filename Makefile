@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make book   venv + pinned install + execute every chapter (papermill) + HTML in _build/html
 #   make test   venv + pinned install + test suite
-# Options: make book DATA=path/to/studies.csv
+# Options: make book DATA=path/to/studies.csv PFS=path/to/curve-folder
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DELETE_ON_ERROR:
@@ -11,7 +11,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DATA ?= data/studies.csv
 PUBLISHED ?= data/published.csv
-CHAPTERS := intro methods toxicity response pfs discussion
+PFS ?= data/pfs
+CHAPTERS := intro methods toxicity response pfs crb401 discussion
 EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
 ENGINE := $(wildcard analysis/*.py) scripts/run_chapter.py
 
@@ -31,10 +32,10 @@ $(VENV)/.installed: requirements.txt Makefile
 # path itself is part of the stamp, so `make book DATA=other.csv` re-executes.
 _build/data-path.stamp: FORCE
 	@mkdir -p _build
-	@echo "$(abspath $(DATA)) $(abspath $(PUBLISHED))" | cmp -s - $@ || echo "$(abspath $(DATA)) $(abspath $(PUBLISHED))" > $@
+	@echo "$(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(PFS))" | cmp -s - $@ || echo "$(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(PFS))" > $@
 
-_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) _build/data-path.stamp $(VENV)/.installed
-	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED)
+_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) $(shell find $(PFS) -type f 2>/dev/null) data/crb401_response.csv data/crb401_adverse_events.csv _build/data-path.stamp $(VENV)/.installed
+	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS)
 
 book: $(EXECUTED) _config.yml _toc.yml scripts/render.py
 	$(PY) scripts/render.py

@@ -19,7 +19,7 @@ import pandas as pd
 
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["TOLERANCE", "pooled_values", "subgroup_values", "compare", "summary_table"]
+__all__ = ["TOLERANCE", "pooled_values", "subgroup_values", "rate_values", "compare", "summary_table"]
 
 #: Largest difference still called "close", per statistic (percentage points for
 #: proportions, I^2 points, relative for p-values and hazard ratios).
@@ -47,6 +47,16 @@ def subgroup_values(result: SubgroupAnalysis, outcome: str, analysis: str) -> di
     values: dict[str, float] = {f"{outcome}:{analysis}:test:p": result.p}
     for group, pooled in result.groups.items():
         values.update(pooled_values(pooled, outcome, analysis, group))
+    return values
+
+
+def rate_values(rates: pd.DataFrame, outcome: str, analysis: str, group_column: str) -> dict[str, float]:
+    """Keyed ``estimate``/``ci_low``/``ci_high`` of a table of rates in percent (columns
+    ``rate``, ``ci_low``, ``ci_high``; one row per group)."""
+    values = {}
+    for _, row in rates.iterrows():
+        for statistic, column in (("estimate", "rate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
+            values[f"{outcome}:{analysis}:{row[group_column]}:{statistic}"] = float(row[column])
     return values
 
 
@@ -113,6 +123,7 @@ OUTCOME_LABELS: dict[str, str] = {
     "neurotox": "Neurotoxicity",
     "orr": "Objective response",
     "cr": "Complete response",
+    "crb401_orr": "Objective response, CRB-401",
 }
 _VERDICT_ORDER = ["differs", "close", "match"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -11,7 +12,10 @@ from scipy import stats
 
 from .proportions import clopper_pearson
 
-__all__ = ["TrendTest", "exact_rates", "trend_test"]
+__all__ = ["TrendTest", "exact_rates", "trend_test", "load_dose_table", "load_adverse_events", "response_by_dose"]
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+RESPONSES = ["scr", "cr", "vgpr", "pr", "sd", "pd"]
 
 
 def exact_rates(events: Sequence[int], n: Sequence[int], level: float = 0.95) -> pd.DataFrame:
@@ -55,3 +59,72 @@ def trend_test(events: Sequence[int], n: Sequence[int], scores: Sequence[float])
     sxx = np.sum(w * (s - s_bar) ** 2)
     statistic = float(sxy**2 / sxx)
     return TrendTest(statistic=statistic, p=float(stats.chi2.sf(statistic, 1)), slope=float(sxy / sxx))
+
+
+def _read_counts(path: Path, key: str, counts: list[str]) -> pd.DataFrame:
+    """A table keyed by ``key`` whose ``counts`` columns must be whole numbers >= 0."""
+    from .data import Problem, StudyDataError
+
+    table = pd.read_csv(path)
+    missing = [c for c in [key, *counts] if c not in table]
+    if missing:
+        raise StudyDataError(path, [Problem("(all)", c, "required column is missing") for c in missing])
+    problems = []
+    for column in counts:
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = values.isna() | (values < 0) | (values != values.round())
+        problems += [Problem(str(table.loc[i, key]), column, f"{table.loc[i, column]!r} is not a whole number >= 0") for i in table.index[bad]]
+    if problems:
+        raise StudyDataError(path, problems)
+    return table
+
+
+def load_dose_table(path: str | Path | None = None) -> pd.DataFrame:
+    """Best response by dose group (``data/crb401_response.csv``), checked: the response
+    categories add up to n and responders are sCR + CR + VGPR + PR."""
+    from .data import Problem, StudyDataError
+
+    path = Path(path) if path is not None else DATA / "crb401_response.csv"
+    table = _read_counts(path, "dose_group", ["dose_millions", "n", "responders", *RESPONSES])
+    problems = []
+    for _, row in table.iterrows():
+        if row[RESPONSES].sum() != row["n"]:
+            problems.append(Problem(row["dose_group"], "n", f"response categories add up to {row[RESPONSES].sum()}, not n = {row['n']}"))
+        if row[["scr", "cr", "vgpr", "pr"]].sum() != row["responders"]:
+            problems.append(Problem(row["dose_group"], "responders", "responders are not sCR + CR + VGPR + PR"))
+    if problems:
+        raise StudyDataError(path, problems)
+    return table
+
+
+def load_adverse_events(path: str | Path | None = None, n: int = 33) -> pd.DataFrame:
+    """Adverse events (``data/crb401_adverse_events.csv``) with exact CIs (%) for any
+    grade and for grade >= 3 (grade 3 + grade 4) among ``n`` patients."""
+    from .data import Problem, StudyDataError
+
+    path = Path(path) if path is not None else DATA / "crb401_adverse_events.csv"
+    table = _read_counts(path, "event", ["any_grade", "grade3", "grade4"])
+    severe = table["grade3"] + table["grade4"]
+    bad = table[(table["any_grade"] > n) | (severe > table["any_grade"])]
+    if not bad.empty:
+        raise StudyDataError(path, [Problem(e, "any_grade", f"counts exceed n = {n} or grade >= 3 exceeds any grade") for e in bad["event"]])
+    any_grade = exact_rates(table["any_grade"], np.full(len(table), n))
+    grade3 = exact_rates(severe, np.full(len(table), n))
+    return table.assign(
+        any_rate=any_grade["rate"], any_low=any_grade["ci_low"], any_high=any_grade["ci_high"],
+        severe=severe, severe_rate=grade3["rate"], severe_low=grade3["ci_low"], severe_high=grade3["ci_high"],
+    )
+
+
+def response_by_dose(doses: pd.DataFrame, pooled_from: Sequence[float] = (150,)) -> pd.DataFrame:
+    """Objective response (%) with exact CIs per dose group of :func:`load_dose_table`,
+    then for the doses from each of ``pooled_from`` upwards and for all doses
+    (``"150-800"``, ``"50-800"``, named by the dose range as in the trial's Table 3)."""
+    groups = list(zip(doses["dose_group"].astype(str), doses["responders"], doses["n"]))
+    top = doses["dose_millions"].max()
+    for low in (*pooled_from, doses["dose_millions"].min()):
+        part = doses[doses["dose_millions"] >= low]
+        groups.append((f"{low:g}-{top:g}", int(part["responders"].sum()), int(part["n"].sum())))
+    rates = exact_rates([g[1] for g in groups], [g[2] for g in groups])
+    rates.insert(0, "dose_group", [g[0] for g in groups])
+    return rates

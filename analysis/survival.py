@@ -28,7 +28,7 @@ import pandas as pd
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from scipy import stats
 
-__all__ = ["KaplanMeier", "MedianSurvival", "CoxResult", "kaplan_meier", "km_median", "marginal_cox", "CONF_TYPES"]
+__all__ = ["KaplanMeier", "MedianSurvival", "CoxResult", "kaplan_meier", "km_median", "marginal_cox", "group_medians", "compare_groups", "CONF_TYPES"]
 
 CONF_TYPES = ("log", "log-log", "plain")
 _TOL = float(np.sqrt(np.finfo(float).eps))
@@ -213,3 +213,27 @@ def marginal_cox(
         index=summary.index.rename("term"),
     )
     return CoxResult(table=table, n=len(data), events=int(data[event_col].sum()), clustered=bool(cluster_col))
+
+
+def group_medians(ipd: pd.DataFrame, by: str, conf_type: str = "log") -> pd.DataFrame:
+    """Patients, events and median survival with CI per group of ``by`` (NaN: not reached)."""
+    rows = []
+    for group, part in ipd.groupby(by, observed=True, sort=False):
+        m = km_median(part["time"], part["event"], conf_type)
+        rows.append({by: group, "patients": len(part), "events": int(part["event"].sum()), **m._asdict()})
+    return pd.DataFrame(rows)
+
+
+def compare_groups(
+    ipd: pd.DataFrame, by: str, levels: Sequence[str], cluster_col: str = "study_id"
+) -> tuple[pd.DataFrame, CoxResult]:
+    """Medians per level of ``by`` and the hazard ratio of each level against the first
+    (``levels[0]``), from a Cox model clustered by ``cluster_col`` (the paper's marginal
+    model). Rows of other levels are left out."""
+    part = ipd[ipd[by].isin(levels)].copy()
+    present = [level for level in levels if (part[by] == level).any()]
+    if len(present) < 2:
+        raise ValueError(f"{by}: need patients in at least two of {list(levels)}, found {present}")
+    part[by] = pd.Categorical(part[by], categories=present)
+    clusters = part[cluster_col].nunique()
+    return group_medians(part, by), marginal_cox(part, "time", "event", [by], cluster_col if clusters > 1 else None)

@@ -44,7 +44,12 @@ def problems_in(notebook: nbformat.NotebookNode) -> list[str]:
 
 
 def run(
-    chapter: str, data: Path, published: Path, build: Path = ROOT / "_build", book: Path = ROOT / "book"
+    chapter: str,
+    data: Path,
+    published: Path,
+    build: Path = ROOT / "_build",
+    book: Path = ROOT / "book",
+    curves: Path | None = None,
 ) -> Path:
     source = book / f"{chapter}.md"
     unexecuted = build / "notebooks" / f"{chapter}.ipynb"
@@ -52,11 +57,17 @@ def run(
     for path in (unexecuted, executed):
         path.parent.mkdir(parents=True, exist_ok=True)
     jupytext.write(jupytext.read(source), unexecuted)
+    offered = {"studies_path": str(data), "published_path": str(published)}
+    if curves is not None:
+        offered["curves_path"] = str(curves)
+    # Each chapter gets the paths it declares in its parameters cell.
+    declared = papermill.inspect_notebook(str(unexecuted))
+    parameters = {name: value for name, value in offered.items() if name in declared}
     try:
         notebook = papermill.execute_notebook(
             str(unexecuted),
             str(executed),
-            parameters={"studies_path": str(data), "published_path": str(published)},
+            parameters=parameters,
             cwd=str(book),
             kernel_name="python3",
             kernel_manager_class=_LocalKernelManager,
@@ -85,10 +96,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("chapter", help="chapter name, e.g. toxicity (book/<chapter>.md)")
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "studies.csv", help="study table (CSV)")
     parser.add_argument("--published", type=Path, default=ROOT / "data" / "published.csv", help="published numbers (CSV)")
+    parser.add_argument("--curves", type=Path, default=ROOT / "data" / "pfs", help="digitized PFS curve folder")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build", help="where notebooks are written")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    run(args.chapter, args.data.resolve(), args.published.resolve(), args.build_dir.resolve())
+    run(args.chapter, args.data.resolve(), args.published.resolve(), args.build_dir.resolve(), curves=args.curves.resolve())
     print(f"  executed {args.chapter:<12} {time.perf_counter() - start:6.1f} s", file=sys.stderr)
 
 

@@ -12,7 +12,7 @@ from lifelines.datasets import load_lung
 import analysis
 from analysis.curves import load_curves, reconstruct_arms
 from analysis.data import StudyDataError
-from analysis.reconstruct import clean_curve, reconstruct_ipd
+from analysis.reconstruct import clean_curve, digitize_km, reconstruct_ipd, round_trip
 from analysis.single_arm import exact_rates, trend_test
 from analysis.survival import kaplan_meier, km_median, marginal_cox
 
@@ -78,59 +78,25 @@ def test_survival_input_errors() -> None:
 # --- reconstruction ----------------------------------------------------------------------
 
 
-def digitize_steps(time: pd.Series, event: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Both corners of every step of the KM curve, plus its end: a careful digitization."""
-    km = kaplan_meier(time, event).table
-    drop = km["events"].to_numpy() > 0
-    t, s = km["time"].to_numpy()[drop], km["survival"].to_numpy()[drop]
-    before = np.r_[1.0, s[:-1]]
-    return np.r_[np.c_[t, t].ravel(), time.max()], np.r_[np.c_[before, s].ravel(), s[-1]]
-
-
-def digitize_grid(time: pd.Series, event: pd.Series, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """The KM curve read every ``step`` days: a coarse digitization."""
-    km = kaplan_meier(time, event).table
-    grid = np.arange(0, time.max() + step, step)
-    index = np.searchsorted(km["time"].to_numpy(), grid, side="right") - 1
-    return grid, np.where(index >= 0, km["survival"].to_numpy()[np.maximum(index, 0)], 1.0)
-
-
-def round_trip(digitize) -> tuple[pd.DataFrame, list]:
-    arms, checks = [], []
-    for sex in (1, 2):
-        d = LUNG[LUNG["sex"] == sex]
-        risk_times = np.arange(0, d["time"].max(), 100.0)
-        n_risk = [int((d["time"] >= t).sum()) for t in risk_times]
-        t, s = digitize(d["time"], d["status"])
-        result = reconstruct_ipd(t, s, risk_times, n_risk, total_events=int(d["status"].sum()))
-        checks.append((d, result))
-        arms.append(result.ipd.assign(sex=sex))
-    return pd.concat(arms, ignore_index=True), checks
-
-
 def test_round_trip_recovers_n_events_median_and_hr() -> None:
-    reconstructed, checks = round_trip(digitize_steps)
-    for original, result in checks:
-        assert result.n == len(original)
-        assert result.events == original["status"].sum()
-        truth = km_median(original["time"], original["status"]).median
-        assert km_median(result.ipd["time"], result.ipd["event"]).median == pytest.approx(truth, rel=0.03)
-        assert result.max_abs_error < 0.02
+    table, rebuilt = round_trip(LUNG, "time", "status", "sex", risk_every=100.0)
+    assert (table["rebuilt patients"] == table["patients"]).all()
+    assert (table["rebuilt events"] == table["events"]).all()
+    assert np.allclose(table["rebuilt median"], table["median"], rtol=0.03)
+    assert (table["max |dS|"] < 0.02).all()
     hr = marginal_cox(LUNG, "time", "status", ["sex"]).table.loc["sex", "hr"]
-    assert marginal_cox(reconstructed, "time", "event", ["sex"]).table.loc["sex", "hr"] == pytest.approx(hr, abs=0.03)
+    assert marginal_cox(rebuilt, "time", "event", ["sex"]).table.loc["sex", "hr"] == pytest.approx(hr, abs=0.03)
 
 
 def test_round_trip_from_a_coarse_digitization() -> None:
     # Guyot's algorithm tunes censoring only after the last risk-table time, so a coarse
     # reading can miss a few events; n is still exact and median and HR stay close.
-    reconstructed, checks = round_trip(lambda t, e: digitize_grid(t, e, 10.0))
-    for original, result in checks:
-        assert result.n == len(original)
-        assert abs(result.events - original["status"].sum()) <= 2
-        truth = km_median(original["time"], original["status"]).median
-        assert km_median(result.ipd["time"], result.ipd["event"]).median == pytest.approx(truth, rel=0.03)
+    table, rebuilt = round_trip(LUNG, "time", "status", "sex", risk_every=100.0, every=10.0)
+    assert (table["rebuilt patients"] == table["patients"]).all()
+    assert ((table["rebuilt events"] - table["events"]).abs() <= 2).all()
+    assert np.allclose(table["rebuilt median"], table["median"], rtol=0.03)
     hr = marginal_cox(LUNG, "time", "status", ["sex"]).table.loc["sex", "hr"]
-    assert marginal_cox(reconstructed, "time", "event", ["sex"]).table.loc["sex", "hr"] == pytest.approx(hr, abs=0.03)
+    assert marginal_cox(rebuilt, "time", "event", ["sex"]).table.loc["sex", "hr"] == pytest.approx(hr, abs=0.03)
 
 
 def test_cleaning_is_reported() -> None:
@@ -173,7 +139,7 @@ def lung_folder(tmp_path: Path) -> tuple[Path, pd.DataFrame, pd.DataFrame, dict]
     rows, risk, curves = [], [], {}
     for sex, arm in ((1, "male"), (2, "female")):
         d = LUNG[LUNG["sex"] == sex]
-        t, s = digitize_steps(d["time"] / 30.4, d["status"])
+        t, s = digitize_km(d["time"] / 30.4, d["status"])
         curves[arm] = pd.DataFrame({"time": t, "survival": s})
         for rt in np.arange(0, d["time"].max() / 30.4, 3.0):
             risk.append({"arm_id": arm, "time": rt, "n_risk": int((d["time"] / 30.4 >= rt).sum())})
@@ -233,16 +199,52 @@ def test_trend_test_equals_r_prop_trend_test() -> None:
 
 
 def test_crb401_table3_rates_to_published_precision() -> None:
+    from analysis.single_arm import load_dose_table, response_by_dose
+
     published = analysis.load_published()
     rows = published[published["outcome"] == "crb401_orr"].set_index("key")
-    counts = {"50": (1, 3), "150": (6, 8), "450 <50% BCMA": (8, 8), "450 >=50% BCMA": (10, 11), "800": (3, 3), "150-800": (27, 30), "50-800": (28, 33)}
+    rates = response_by_dose(load_dose_table()).set_index("dose_group")
+    assert list(rates.index) == ["50", "150", "450 <50% BCMA", "450 >=50% BCMA", "800", "150-800", "50-800"]
+    assert rates.loc["150-800", ["events", "n"]].tolist() == [27, 30]
     differing = []
-    for group, (x, n) in counts.items():
-        rates = exact_rates([x], [n]).iloc[0]
+    for group, row in rates.iterrows():
         for statistic, column in [("estimate", "rate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")]:
             printed = rows.loc[f"crb401_orr:dose:{group}:{statistic}", "number"]
-            if round(rates[column]) != printed:
-                differing.append((group, statistic, round(rates[column], 2), printed))
+            if round(row[column]) != printed:
+                differing.append((group, statistic, round(row[column], 2), printed))
     # The one the paper rounds differently: the exact lower limit for 27/30 is 73.47.
     assert differing == [("150-800", "ci_low", 73.47, 74.0)]
     assert exact_rates([28], [33]).round(1).iloc[0][["rate", "ci_low", "ci_high"]].tolist() == [84.8, 68.1, 94.9]
+
+
+def test_crb401_tables_load_and_are_checked(tmp_path: Path) -> None:
+    from analysis.single_arm import load_adverse_events, load_dose_table
+
+    doses = load_dose_table()
+    assert doses["n"].sum() == 33 and doses["responders"].sum() == 28
+    events = load_adverse_events().set_index("event")
+    assert events.loc["Cytokine release syndrome", "any_rate"] == pytest.approx(100 * 25 / 33)
+    bad = doses.copy()
+    bad.loc[1, "sd"] = 3
+    bad.to_csv(tmp_path / "doses.csv", index=False)
+    with pytest.raises(StudyDataError, match="study '150', column 'n'"):
+        load_dose_table(tmp_path / "doses.csv")
+    bad = bad.astype({"sd": object})
+    bad.loc[1, "sd"] = "one"
+    bad.to_csv(tmp_path / "doses.csv", index=False)
+    with pytest.raises(StudyDataError, match="column 'sd'"):
+        load_dose_table(tmp_path / "doses.csv")
+
+
+def test_compare_groups_clusters_by_study(tmp_path: Path) -> None:
+    from analysis.survival import compare_groups
+
+    folder, *_ = lung_folder(tmp_path)
+    ipd, _ = reconstruct_arms(load_curves(folder))
+    ipd["study_id"] = np.where(np.arange(len(ipd)) % 2 == 0, "a", "b")
+    medians, cox = compare_groups(ipd, "arm_id", ["male", "female"])
+    assert list(medians["arm_id"]) == ["male", "female"] and cox.clustered
+    assert cox.table.index.tolist() == ["arm_id[female]"]
+    assert 0.4 < cox.table["hr"].iloc[0] < 0.8
+    with pytest.raises(ValueError, match="at least two"):
+        compare_groups(ipd, "arm_id", ["male", "nobody"])
