@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 DATA ?= data/studies.csv
 PUBLISHED ?= data/published.csv
 PFS ?= data/pfs
-CHAPTERS := intro methods toxicity response pfs crb401 discussion
+CHAPTERS := intro methods toxicity response sensitivity pfs crb401 discussion reproduction
 EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
 ENGINE := $(wildcard analysis/*.py) scripts/run_chapter.py
 
@@ -34,7 +34,7 @@ _build/data-path.stamp: FORCE
 	@mkdir -p _build
 	@echo "$(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(PFS))" | cmp -s - $@ || echo "$(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(PFS))" > $@
 
-_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) $(shell find $(PFS) -type f 2>/dev/null) data/crb401_response.csv data/crb401_adverse_events.csv _build/data-path.stamp $(VENV)/.installed
+_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) book/reproduction_baseline.csv $(shell find $(PFS) -type f 2>/dev/null) data/crb401_response.csv data/crb401_adverse_events.csv _build/data-path.stamp $(VENV)/.installed
 	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS)
 
 book: $(EXECUTED) _config.yml _toc.yml scripts/render.py

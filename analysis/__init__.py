@@ -16,7 +16,7 @@ from .data import (
 from .bias import EggerTest, egger_test
 from .gosh import GoshResult, gosh
 from .influence import influence, leave_one_out
-from .outcomes import outcome_rows, pool_outcome, rule_sensitivity, subgroup_outcome
+from .outcomes import MODELS, model_sensitivity, outcome_rows, pool_outcome, rule_sensitivity, subgroup_outcome
 from .proportions import (
     PooledProportion,
     PooledProportionBatch,
@@ -28,6 +28,8 @@ from .proportions import (
 from .regression import MetaRegression, meta_regression
 
 __all__ = [
+    "MODELS",
+    "model_sensitivity",
     "EggerTest",
     "GoshResult",
     "MetaRegression",

@@ -29,6 +29,8 @@ __all__ = [
     "StudyDataError",
     "load_studies",
     "load_published",
+    "parse_dose",
+    "dose_ranges",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -418,6 +420,11 @@ def load_studies(
             row.pct[column] = value
         if rec["product"] == "":
             problems.append(Problem(study, "product", "product is empty"))
+        if "dose" in rec:
+            try:
+                parse_dose(rec["dose"])
+            except ValueError as exc:
+                problems.append(Problem(study, "dose", str(exc)))
         for out_col, (in_col, mapper) in _CATEGORY_MAPS.items():
             category = mapper(rec[in_col])
             if category is None:
@@ -495,3 +502,34 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
     table["number"] = digits.astype(float)
     table["decimals"] = digits.str.partition(".")[2].str.len()
     return table
+
+
+_DOSE = re.compile(r"(\d+(?:\.\d+)?)(?:\s*[–-]\s*(\d+(?:\.\d+)?))?\s*×\s*10\^6(/kg)?")
+
+
+def parse_dose(text: str) -> list[tuple[float, float, bool]]:
+    """Dose ranges in a published dose text, in 10^6 cells: ``(low, high, per_kg)``.
+
+    ``"50–800 × 10^6"`` -> ``[(50, 800, False)]``; ``"1 × 10^6/kg or 150–450 × 10^6"``
+    -> two ranges; ``"ND"`` -> ``[]``. Text that is neither ND nor a dose is an error.
+    """
+    text = text.strip()
+    if text in ("", "ND"):
+        return []
+    found = [(float(lo), float(hi or lo), bool(kg)) for lo, hi, kg in _DOSE.findall(text)]
+    if not found:
+        raise ValueError(f"cannot read a dose from {text!r} (expected e.g. '50–800 × 10^6' or '1 × 10^6/kg')")
+    return found
+
+
+def dose_ranges(studies: pd.DataFrame) -> dict[str, float]:
+    """Lowest and highest doses across studies, per kilogram and flat (10^6 cells),
+    and how many studies report no dose."""
+    ranges = [r for text in studies["dose"] for r in parse_dose(str(text))]
+    per_kg = [x for lo, hi, kg in ranges if kg for x in (lo, hi)]
+    flat = [x for lo, hi, kg in ranges if not kg for x in (lo, hi)]
+    return {
+        "per_kg_min": min(per_kg), "per_kg_max": max(per_kg),
+        "flat_min": min(flat), "flat_max": max(flat),
+        "not_reported": sum(1 for text in studies["dose"] if not parse_dose(str(text))),
+    }

@@ -17,7 +17,7 @@ import pandas as pd
 from .data import OUTCOMES, RULE_OPTIONS, ExtractionRules, load_studies
 from .proportions import PooledProportion, SubgroupAnalysis, pool_proportions, subgroup_analysis
 
-__all__ = ["outcome_rows", "pool_outcome", "subgroup_outcome", "rule_sensitivity"]
+__all__ = ["outcome_rows", "pool_outcome", "subgroup_outcome", "rule_sensitivity", "MODELS", "model_sensitivity"]
 
 
 def outcome_rows(studies: pd.DataFrame, outcome: str) -> pd.DataFrame:
@@ -83,4 +83,29 @@ def rule_sensitivity(
                         "i2": s["i2"],
                     }
                 )
+    return pd.DataFrame(rows)
+
+
+#: The models of the sensitivity panel: name -> options of pool_proportions.
+MODELS: dict[str, dict[str, str]] = {
+    "DL (paper)": {"tau2": "DL"},
+    "REML": {"tau2": "REML"},
+    "Paule-Mandel": {"tau2": "PM"},
+    "GLMM": {"method": "glmm"},
+    "DL + HKSJ": {"tau2": "DL", "ci": "hksj"},
+    "Freeman-Tukey": {"transform": "freeman-tukey", "tau2": "DL"},
+}
+
+
+def model_sensitivity(
+    studies: pd.DataFrame, outcomes: Sequence[str], models: Mapping[str, Mapping[str, str]] | None = None
+) -> pd.DataFrame:
+    """Each outcome pooled under each model: one row per (outcome, model) with
+    ``estimate``, ``ci_low``, ``ci_high`` (percent), ``tau2`` (on the model's scale) and
+    ``i2``."""
+    rows = []
+    for outcome in outcomes:
+        for name, options in (models or MODELS).items():
+            s = pool_outcome(studies, outcome, **options).summary()
+            rows.append({"outcome": outcome, "model": name, **{k: s[k] for k in ("estimate", "ci_low", "ci_high", "tau2", "i2", "k")}})
     return pd.DataFrame(rows)

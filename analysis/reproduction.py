@@ -12,14 +12,30 @@ values are on the printed scale (percent for proportions and I^2). The verdict i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
+from .data import OUTCOMES
+from .outcomes import pool_outcome, subgroup_outcome
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["TOLERANCE", "pooled_values", "subgroup_values", "rate_values", "compare", "summary_table"]
+__all__ = [
+    "TOLERANCE",
+    "PAPER_ANALYSES",
+    "pooled_values",
+    "subgroup_values",
+    "rate_values",
+    "descriptive_values",
+    "paper_values",
+    "compare",
+    "summary_table",
+    "regressions",
+    "build_report",
+    "BASELINE",
+]
 
 #: Largest difference still called "close", per statistic (percentage points for
 #: proportions, I^2 points, relative for p-values and hazard ratios).
@@ -34,6 +50,22 @@ TOLERANCE: dict[str, float] = {
     "median": 0.1,
 }
 _RELATIVE = {"p", "hr"}
+
+
+#: The paper's subgroup analyses: (outcome, grouping column, categories left out of
+#: the comparison). Undisclosed categories are never compared; the single transposon
+#: cohort and the single cohort without an activation antibody are left out too, which
+#: reproduces the paper's p-values.
+PAPER_ANALYSES: list[tuple[str, str, tuple[str, ...]]] = [
+    ("crs_any", "origin", ("ND",)),
+    ("neurotox", "expansion", ("ND", "none")),
+    ("neurotox", "costim", ("ND",)),
+    ("neurotox", "age", ("ND",)),
+    ("neurotox", "prior_lines", ("ND",)),
+    ("cr", "origin", ("ND",)),
+    ("cr", "loading", ("ND", "transposon")),
+    ("cr", "prior_lines", ("ND",)),
+]
 
 
 def pooled_values(result: PooledProportion, outcome: str, analysis: str = "overall", group: str = "all") -> dict[str, float]:
@@ -58,6 +90,77 @@ def rate_values(rates: pd.DataFrame, outcome: str, analysis: str, group_column: 
         for statistic, column in (("estimate", "rate"), ("ci_low", "ci_low"), ("ci_high", "ci_high")):
             values[f"{outcome}:{analysis}:{row[group_column]}:{statistic}"] = float(row[column])
     return values
+
+
+def descriptive_values(studies: pd.DataFrame) -> dict[str, float]:
+    """Counts and shares of the study table as the paper reports them."""
+    total = float(studies["n_total"].sum())
+    values = {
+        "descriptive:overall:all:studies": float(len(studies)),
+        "descriptive:overall:all:products": float(studies["car_product"].nunique()),
+        "descriptive:overall:all:patients": total,
+        "descriptive:overall:all:n_safety": float(studies["n_safety"].sum()),
+        "descriptive:overall:all:n_response": float(studies["n_response"].sum()),
+    }
+    for column, level in [("loading", "lentiviral"), ("loading", "retroviral"), ("loading", "transposon"), ("costim", "4-1BB")]:
+        patients = float(studies.loc[studies[column] == level, "n_total"].sum())
+        values[f"descriptive:{column}:{level}:patients"] = patients
+        values[f"descriptive:{column}:{level}:percent"] = 100 * patients / total
+    return values
+
+
+def paper_values(studies: pd.DataFrame, **options: object) -> tuple[dict[str, float], dict[str, str]]:
+    """Every number of the meta-analysis this study table can compute, keyed as in
+    ``data/published.csv``, and the reason for each analysis it cannot run (a grouping
+    column the table lacks, e.g. median age). ``options`` go to the pooling functions."""
+    values = descriptive_values(studies)
+    reasons: dict[str, str] = {}
+    for outcome in OUTCOMES:
+        values.update(pooled_values(pool_outcome(studies, outcome, **options), outcome))
+    for outcome, by, exclude in PAPER_ANALYSES:
+        if by not in studies:
+            reasons[f"{outcome}:{by}"] = f"the study table has no {by!r} column"
+            continue
+        values.update(subgroup_values(subgroup_outcome(studies, outcome, by, exclude=exclude, **options), outcome, by))
+    return values, reasons
+
+
+#: Verdicts of the shipped data's report, committed; the build checks against it.
+BASELINE = Path(__file__).resolve().parent.parent / "book" / "reproduction_baseline.csv"
+
+_NOT_COMPUTABLE = {
+    "pfs": "needs digitized Kaplan-Meier curves of the trials (none are available; see data/pfs)",
+    "crb401_pfs": "needs the trial's digitized Kaplan-Meier curve",
+}
+
+
+def build_report(studies: pd.DataFrame, published: pd.DataFrame, doses: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The reproduction report: every published number beside the computed one.
+
+    ``doses`` (the CRB-401 dose table) adds the trial's Table 3. Numbers that cannot be
+    computed carry the reason.
+    """
+    values, missing = paper_values(studies)
+    if doses is not None:
+        from .single_arm import response_by_dose
+
+        values.update(rate_values(response_by_dose(doses), "crb401_orr", "dose", "dose_group"))
+    reasons = {}
+    for key in published["key"]:
+        outcome, analysis = key.split(":")[:2]
+        if f"{outcome}:{analysis}" in missing:
+            reasons[key] = missing[f"{outcome}:{analysis}"]
+        elif outcome in _NOT_COMPUTABLE:
+            reasons[key] = _NOT_COMPUTABLE[outcome]
+    known = set(published["key"])
+    return compare(published, {k: v for k, v in values.items() if k in known}, reasons)
+
+
+def regressions(report: pd.DataFrame, baseline: pd.DataFrame) -> list[str]:
+    """Keys that matched in ``baseline`` (columns key, verdict) but no longer match."""
+    matched = set(baseline.loc[baseline["verdict"] == "match", "key"])
+    now = report.set_index("key")["verdict"]
+    return sorted(key for key in matched if now.get(key) != "match")
 
 
 def _verdict(row: pd.Series, computed: float) -> tuple[str, str]:

@@ -57,7 +57,7 @@ def run(
     for path in (unexecuted, executed):
         path.parent.mkdir(parents=True, exist_ok=True)
     jupytext.write(jupytext.read(source), unexecuted)
-    offered = {"studies_path": str(data), "published_path": str(published)}
+    offered = {"studies_path": str(data), "published_path": str(published), "output_dir": str(build)}
     if curves is not None:
         offered["curves_path"] = str(curves)
     # Each chapter gets the paths it declares in its parameters cell.

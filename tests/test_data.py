@@ -230,3 +230,16 @@ def test_rule_sensitivity_flips_each_rule() -> None:
     assert cr.loc["cr", "k"] == cr.loc["missing", "k"] + 1
     with pytest.raises(ValueError, match="unknown extraction rule"):
         rule_sensitivity(None, ExtractionRules(), {"unreported_age": ["cr"]})
+
+
+def test_dose_text_is_parsed_and_checked(tmp_path: Path) -> None:
+    from analysis.data import dose_ranges, parse_dose
+
+    assert parse_dose("50–800 × 10^6") == [(50.0, 800.0, False)]
+    assert parse_dose("0.21–1.52 × 10^6/kg") == [(0.21, 1.52, True)]
+    assert parse_dose("1 × 10^6/kg or 150–450 × 10^6") == [(1.0, 1.0, True), (150.0, 450.0, False)]
+    assert parse_dose("ND") == []
+    ranges = dose_ranges(load_studies())
+    assert (ranges["per_kg_min"], ranges["flat_max"], ranges["not_reported"]) == (0.07, 1143.0, 1)
+    error = error_for(edited(tmp_path, "NCT02658929", "dose", "a lot"))
+    assert [(p.study, p.column) for p in error.problems] == [("NCT02658929", "dose")]

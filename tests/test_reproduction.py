@@ -126,3 +126,42 @@ def test_summary_table_shows_results_in_the_papers_format() -> None:
     assert table.loc[("costim", "test"), "computed"] == "p = 0.019"
     assert table.loc[("age", "test"), "published"] == "p = 0.0043"
     assert table.loc[("age", ">=60"), "verdict"] == "cannot compute"
+
+
+def test_reproduction_report_lists_every_published_number_with_a_verdict() -> None:
+    from analysis.single_arm import load_dose_table
+
+    report = reproduction.build_report(STUDIES, PUBLISHED, load_dose_table())
+    assert list(report["key"]) == list(PUBLISHED["key"])
+    computed = report[report["verdict"] != "cannot compute"]
+    assert len(computed) >= 40
+    assert set(report["verdict"]) <= {"match", "close", "differs", "cannot compute"}
+    assert (report.loc[report["verdict"] == "cannot compute", "reason"] != "").all()
+    assert (computed["verdict"] != "differs").all()
+
+
+def test_shipped_report_has_no_regressions_against_the_baseline() -> None:
+    from analysis.single_arm import load_dose_table
+
+    baseline = pd.read_csv(reproduction.BASELINE)
+    report = reproduction.build_report(STUDIES, PUBLISHED, load_dose_table())
+    assert reproduction.regressions(report, baseline) == []
+    assert (baseline["verdict"] == "match").sum() >= 40
+
+
+def test_regression_guard_catches_a_number_that_stops_matching() -> None:
+    baseline = pd.DataFrame({"key": ["a", "b", "c"], "verdict": ["match", "close", "match"]})
+    report = pd.DataFrame({"key": ["a", "b", "c"], "verdict": ["match", "differs", "close"]})
+    assert reproduction.regressions(report, baseline) == ["c"]
+
+
+def test_model_sensitivity_panel() -> None:
+    panel = analysis.model_sensitivity(STUDIES, ["neurotox", "cr"])
+    assert list(panel["model"].unique()) == list(analysis.MODELS)
+    dl = panel[(panel["outcome"] == "neurotox") & (panel["model"] == "DL (paper)")].iloc[0]
+    assert dl["estimate"] == pytest.approx(analysis.pool_outcome(STUDIES, "neurotox").summary()["estimate"])
+    glmm = panel[(panel["outcome"] == "neurotox") & (panel["model"] == "GLMM")].iloc[0]
+    assert glmm["estimate"] < dl["estimate"]  # no 0.5 added to the zero-event cohorts
+    hksj = panel[(panel["outcome"] == "cr") & (panel["model"] == "DL + HKSJ")].iloc[0]
+    z = panel[(panel["outcome"] == "cr") & (panel["model"] == "DL (paper)")].iloc[0]
+    assert hksj["estimate"] == pytest.approx(z["estimate"]) and hksj["ci_high"] - hksj["ci_low"] > z["ci_high"] - z["ci_low"]
