@@ -16,7 +16,7 @@ CHAPTERS := intro methods toxicity response sensitivity pfs crb401 discussion re
 EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
 ENGINE := $(wildcard analysis/*.py) scripts/run_chapter.py
 
-.PHONY: book test venv fixtures bench lock clean
+.PHONY: book test venv fixtures bench covariates lock clean
 
 venv: $(VENV)/.installed
 
@@ -51,6 +51,10 @@ fixtures:
 # Engine speed against metafor (Rscript + metafor when present), measured in one run.
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_engine.py
+
+# Re-infer the unsourced study covariates from the paper's subgroup results (minutes).
+covariates: $(VENV)/.installed
+	$(PY) scripts/infer_covariates.py
 
 lock: $(VENV)/.installed
 	{ grep '^#' requirements.txt; $(PY) -m pip freeze --exclude-editable; } > requirements.txt.new

@@ -10,8 +10,10 @@ from .data import (
     RULE_OPTIONS,
     ExtractionRules,
     StudyDataError,
+    load_covariates,
     load_published,
     load_studies,
+    with_covariates,
 )
 from .bias import EggerTest, egger_test
 from .gosh import GoshResult, gosh
@@ -47,6 +49,8 @@ __all__ = [
     "StudyDataError",
     "SubgroupAnalysis",
     "clopper_pearson",
+    "load_covariates",
+    "with_covariates",
     "load_published",
     "load_studies",
     "outcome_rows",

@@ -70,6 +70,9 @@ def glue_subgroups(prefix: str, result: SubgroupAnalysis) -> None:
 
 
 def key_safe(name: str) -> str:
-    """A subgroup name as a glue-key fragment: ``anti-CD3/CD28`` -> ``anti_cd3_cd28``."""
+    """A subgroup name as a glue-key fragment: ``anti-CD3/CD28`` -> ``anti_cd3_cd28``,
+    ``>=5`` -> ``ge5``, ``<60`` -> ``lt60`` (comparisons spelled out, so they stay distinct)."""
+    for sign, word in ((">=", "ge"), ("<=", "le"), (">", "gt"), ("<", "lt")):
+        name = name.replace(sign, word)
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 

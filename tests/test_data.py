@@ -243,3 +243,27 @@ def test_dose_text_is_parsed_and_checked(tmp_path: Path) -> None:
     assert (ranges["per_kg_min"], ranges["flat_max"], ranges["not_reported"]) == (0.07, 1143.0, 1)
     error = error_for(edited(tmp_path, "NCT02658929", "dose", "a lot"))
     assert [(p.study, p.column) for p in error.problems] == [("NCT02658929", "dose")]
+
+
+def test_covariates_are_sourced_or_inferred_and_checked(tmp_path: Path) -> None:
+    from analysis import load_covariates, with_covariates
+
+    table = load_covariates(studies=load_studies())
+    for covariate in ("age", "prior_lines"):
+        given = table[table[f"{covariate}_group"] != ""]
+        assert set(given[f"{covariate}_status"]) <= {"sourced", "inferred"}
+        sourced = given[given[f"{covariate}_status"] == "sourced"]
+        assert (sourced[f"{covariate}_source"] != "").all() and len(sourced) >= 2
+        assert (given.loc[given[f"{covariate}_status"] == "inferred", "inference_note"].str.contains(covariate)).all()
+    studies = with_covariates(load_studies(), table)
+    assert studies.set_index("study_id").loc["NCT03090659-2", "prior_lines"] == "<5"
+    assert list(studies["age"].cat.categories) == [">=60", "<60", "ND"]
+    bad = table.copy()
+    bad.loc[0, "age_group"] = "old"
+    bad.loc[1, "prior_lines_source"] = ""
+    bad.to_csv(tmp_path / "covariates.csv", index=False)
+    with pytest.raises(StudyDataError) as info:
+        load_covariates(tmp_path / "covariates.csv")
+    assert {(p.study, p.column) for p in info.value.problems} == {
+        (table.loc[0, "study_id"], "age_group"), (table.loc[1, "study_id"], "prior_lines_source")
+    }
