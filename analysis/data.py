@@ -540,7 +540,7 @@ def dose_ranges(studies: pd.DataFrame) -> dict[str, float]:
 
 
 #: Study-level covariates the paper groups by, with their groups (first: the "high" one).
-COVARIATE_GROUPS: dict[str, list[str]] = {"prior_lines": [">=5", "<5"], "age": [">=60", "<60"]}
+COVARIATE_GROUPS: dict[str, list[str]] = {"prior_lines": [">=5", "<5"], "age": [">=60", "<60"], "high_risk": [">=50%", "<50%"]}
 _STATUSES = ("sourced", "inferred")
 
 

@@ -124,6 +124,7 @@ def main() -> None:
     studies = analysis.load_studies()
     published = analysis.load_published().set_index("key")
     table = pd.read_csv(COVARIATES, dtype=str, keep_default_na=False)
+    # High-risk share has no published subgroup results to infer from: sourced values only.
     sourced = {c: table[table[f"{c}_status"] == "sourced"].set_index("study_id")[f"{c}_group"] for c in TARGETS}
     out = pd.DataFrame({"study_id": studies["study_id"]}).merge(table, on="study_id", how="left").fillna("")
     notes = {sid: [] for sid in out["study_id"]}
