@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 DATA ?= data/studies.csv
 PUBLISHED ?= data/published.csv
 PFS ?= data/pfs
-CHAPTERS := intro methods toxicity response sensitivity pfs crb401 discussion reproduction
+CHAPTERS := intro methods toxicity response sensitivity pfs crb401 discussion reproduction references
 EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
 ENGINE := $(wildcard analysis/*.py) scripts/run_chapter.py
 
@@ -37,7 +37,7 @@ _build/data-path.stamp: FORCE
 _build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) book/reproduction_baseline.csv $(shell find $(PFS) -type f 2>/dev/null) data/crb401_response.csv data/crb401_adverse_events.csv _build/data-path.stamp $(VENV)/.installed
 	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS)
 
-book: $(EXECUTED) _config.yml _toc.yml scripts/render.py
+book: $(EXECUTED) _config.yml _toc.yml references.bib scripts/render.py
 	$(PY) scripts/render.py
 
 test: $(VENV)/.installed

@@ -20,7 +20,7 @@ import pandas as pd
 from .gosh import GoshResult
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot"]
+__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram"]
 
 _ROW_HEIGHT = 0.24  # inches per row
 _POOLED_COLOUR = "#1f4e79"
@@ -218,4 +218,21 @@ def gosh_plot(result: GoshResult, *, title: str = "", max_points: int = 200_000,
     for ax in (top, side):
         ax.axis("off")
     top.set_title(title, loc="left", weight="bold")
+    return fig
+
+
+def flow_diagram(stages: pd.DataFrame, *, title: str = "") -> Figure:
+    """A study-selection flow (PRISMA style): one box per row of ``stages`` (columns
+    ``stage``, ``count``, ``unit``), top to bottom, joined by arrows."""
+    fig, ax = plt.subplots(figsize=(6.5, 1.0 + 1.1 * len(stages)))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(len(stages) - 0.4, -0.6)
+    ax.axis("off")
+    for i, row in enumerate(stages.itertuples()):
+        ax.text(0.5, i, f"{row.stage}\n{row.count:,} {row.unit}", ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round,pad=0.5", "facecolor": "#e8eef5", "edgecolor": _POOLED_COLOUR})
+        if i:
+            ax.annotate("", xy=(0.5, i - 0.32), xytext=(0.5, i - 0.68),
+                        arrowprops={"arrowstyle": "-|>", "color": _POOLED_COLOUR})
+    ax.set_title(title, loc="left", weight="bold")
     return fig

@@ -72,6 +72,23 @@ def test_toxicity_prose_shows_the_computed_numbers(built_book: Path) -> None:
     assert page.count("<img") >= 6  # the forest plots
 
 
+@pytest.mark.build
+def test_exercise_solutions_and_simulation_run_in_the_build(built_book: Path) -> None:
+    import json
+
+    executed = built_book.parent / "executed" / "book"
+    methods = json.loads((executed / "methods.ipynb").read_text())
+    glued = {
+        output["metadata"]["scrapbook"]["name"]: output["data"]["application/papermill.record/text/plain"]
+        for cell in methods["cells"]
+        for output in cell.get("outputs", [])
+        if output.get("metadata", {}).get("scrapbook")
+    }
+    assert float(glued["sim_seconds"]) < 30
+    page = (built_book / "book" / "methods.html").read_text()
+    assert "Exercise 1" in page and "toggle" in page.lower()
+
+
 def test_cell_errors_and_stderr_are_problems() -> None:
     import nbformat
 

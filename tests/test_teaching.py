@@ -1,0 +1,68 @@
+"""The step-by-step model equals the engine; the simulation; the book's exercises."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import analysis
+from analysis.simulation import coverage_simulation
+from analysis.teaching import dl_steps
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDIES = analysis.load_studies()
+
+
+@pytest.mark.parametrize("outcome", list(analysis.OUTCOMES))
+def test_step_by_step_dl_equals_pool_proportions(outcome: str) -> None:
+    rows = analysis.outcome_rows(STUDIES, outcome)
+    steps = dl_steps(rows["events"], rows["n"]).steps
+    engine = analysis.pool_outcome(STUDIES, outcome)
+    for name in ["estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "mu", "se"]:
+        assert steps[name] == pytest.approx(getattr(engine, name), rel=1e-9, abs=1e-12), name
+    table = dl_steps(rows["events"], rows["n"]).table
+    np.testing.assert_allclose(table["weight_pct"], engine.studies["weight"], rtol=1e-9)
+
+
+def test_coverage_simulation_is_seeded_and_sane() -> None:
+    args = dict(mu=-2.0, ks=[5, 20], tau2s=[0.5], replicates=300, seed=11)
+    first = coverage_simulation(STUDIES["n_safety"], **args)
+    pd.testing.assert_frame_equal(first, coverage_simulation(STUDIES["n_safety"], **args))
+    assert set(first["method"]) == {"DL, z (paper)", "DL, HKSJ", "GLMM"}
+    assert first["coverage"].between(0, 1).all() and (first["fitted"] <= first["replicates"]).all()
+    # HKSJ only widens the DL interval, so its coverage cannot be lower on the same data
+    dl = first[first["method"] == "DL, z (paper)"].set_index("k")["coverage"]
+    hksj = first[first["method"] == "DL, HKSJ"].set_index("k")["coverage"]
+    assert (hksj >= dl).all()
+    # with no heterogeneity and a common outcome, the GLMM is close to nominal
+    calm = coverage_simulation(STUDIES["n_safety"], mu=0.5, ks=[10], tau2s=[0.0], replicates=400, seed=3)
+    assert calm.loc[calm["method"] == "GLMM", "coverage"].iloc[0] == pytest.approx(0.95, abs=0.04)
+
+
+CHAPTERS_WITH_EXERCISES = ["methods", "toxicity", "response", "sensitivity", "pfs", "crb401", "discussion"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS_WITH_EXERCISES)
+def test_every_chapter_has_two_exercises_with_hidden_solutions(chapter: str) -> None:
+    text = (ROOT / "book" / f"{chapter}.md").read_text()
+    assert "## Exercises" in text
+    section = text.split("## Exercises", 1)[1]
+    exercises = re.findall(r":::\{admonition\} Exercise \d+", section)
+    solutions = re.findall(r"```\{code-cell\} ipython3\n:tags: \[hide-cell\]\n", section)
+    assert len(exercises) >= 2 and len(solutions) >= len(exercises)
+
+
+def test_flow_diagram_draws_every_stage() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis import plots
+
+    stages = pd.read_csv(ROOT / "data" / "prisma.csv")
+    fig = plots.flow_diagram(stages)
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_text()]  # arrows carry no text
+    assert len(labels) == len(stages) and any("27 studies" in label for label in labels)
