@@ -3,6 +3,8 @@
 #   make test   venv + pinned install + test suite
 # Options: make book DATA=path/to/studies.csv PFS=path/to/curve-folder
 SHELL := /bin/bash
+# Chapters are independent notebooks: execute two at a time (this machine has 2 cores).
+MAKEFLAGS += --jobs=2 --no-print-directory
 .SHELLFLAGS := -eu -o pipefail -c
 .DELETE_ON_ERROR:
 
@@ -16,7 +18,7 @@ CHAPTERS := intro methods toxicity response sensitivity pfs crb401 discussion re
 EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
 ENGINE := $(wildcard analysis/*.py) scripts/run_chapter.py
 
-.PHONY: book test venv fixtures bench covariates lock clean
+.PHONY: book test check browser venv fixtures bench covariates lock clean
 
 venv: $(VENV)/.installed
 
@@ -37,20 +39,41 @@ _build/data-path.stamp: FORCE
 _build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) book/reproduction_baseline.csv $(shell find $(PFS) -type f 2>/dev/null) data/crb401_response.csv data/crb401_adverse_events.csv _build/data-path.stamp $(VENV)/.installed
 	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS)
 
-book: $(EXECUTED) _config.yml _toc.yml references.bib scripts/render.py
-	$(PY) scripts/render.py
+book: _build/html/.built
 
-test: $(VENV)/.installed
+# Rendering runs only when an executed chapter or the configuration changed.
+_build/html/.built: $(EXECUTED) _config.yml _toc.yml references.bib scripts/render.py book/_ext/dedupe_scripts.py
+	$(PY) scripts/render.py
+	touch $@
+
+test: $(VENV)/.installed browser
 	$(PY) -m pytest
+
+# Headless Chromium for the HTML checks (Debian packages; installed when missing).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium and chromium-driver (Debian packages) for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "the browser test needs chromium and chromium-driver: sudo apt-get install chromium chromium-driver" >&2; exit 1; \
+	  fi; \
+	fi
+
+# Open every page of the built book in headless Chromium; screenshots in _build/screenshots.
+check: book browser
+	$(PY) scripts/check_html.py _build/html --screenshots _build/screenshots
 
 # Reference values from R (needs r-base-core, r-cran-metafor, r-cran-lme4, r-cran-survival).
 fixtures:
 	Rscript tests/make_fixtures.R
 	Rscript tests/make_survival_fixtures.R
 
-# Engine speed against metafor (Rscript + metafor when present), measured in one run.
+# Engine speed against metafor (Rscript + metafor when present), and a clean book build
+# against a floor of import-only notebooks, each measured in one run.
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_build.py
 
 # Re-infer the unsourced study covariates from the paper's subgroup results (minutes).
 covariates: $(VENV)/.installed

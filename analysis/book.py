@@ -8,10 +8,13 @@ would print as ``np.float64(80.2)``.
 from __future__ import annotations
 
 import numbers
+from pathlib import Path
+
+import pandas as pd
 
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["plain", "glue", "pooled_fields", "glue_pooled", "glue_subgroups", "key_safe"]
+__all__ = ["plain", "glue", "pooled_fields", "glue_pooled", "glue_subgroups", "key_safe", "save_results"]
 
 
 def plain(value: object) -> float | int | str:
@@ -76,3 +79,19 @@ def key_safe(name: str) -> str:
         name = name.replace(sign, word)
     return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
+
+
+def save_results(output_dir: str | Path | None, chapter: str, **tables: pd.DataFrame) -> list[Path]:
+    """Write a chapter's result tables as ``<output_dir>/results/<chapter>/<name>.csv``
+    (the build publishes them next to the HTML); ``output_dir=None``: the repository's
+    ``_build``. Returns the files written."""
+    from .data import DATA_DIR
+
+    folder = Path(output_dir or DATA_DIR.parent / "_build") / "results" / chapter
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables.items():
+        path = folder / f"{name}.csv"
+        table.to_csv(path, index=not isinstance(table.index, pd.RangeIndex))
+        written.append(path)
+    return written

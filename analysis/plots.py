@@ -127,8 +127,10 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) ->
 
 
 def forest_plot(result: PooledProportion, *, title: str = "", xlabel: str = "Proportion (%)") -> Figure:
-    """Forest plot of one meta-analysis: every study, the pooled diamond and the PI."""
+    """Forest plot of one meta-analysis: every study, the pooled diamond and the PI,
+    and the result's notes (warnings) at the bottom."""
     rows = _study_rows(result) + _pooled_rows(result, "Random-effects model")
+    rows += [_Row("note", f"Note: {note}") for note in result.notes]
     return _draw(rows, title, xlabel, reference=100 * result.estimate)
 
 
@@ -154,6 +156,7 @@ def subgroup_forest_plot(
             f"Test for subgroup differences: Q = {result.q_between:.2f}, df = {result.df}, {_p(result.p)}",
         )
     )
+    rows += [_Row("note", f"Note: {note}") for note in result.notes]
     return _draw(rows, title, xlabel, reference=None if overall is None else 100 * overall.estimate)
 
 

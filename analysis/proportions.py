@@ -101,6 +101,8 @@ class PooledProportion:
     Proportions (``estimate``, ``ci_*``, ``pi_*``) are on the 0-1 scale; ``mu`` and ``se``
     are on the transformed scale; ``i2`` is a percentage. ``studies`` holds one row per
     study with its observed proportion, Clopper-Pearson CI and random-effects weight (%).
+    ``notes`` say where the result needs care (a single study; every study at 0 or n
+    events); the forest plots print them.
     """
 
     estimate: float
@@ -125,6 +127,7 @@ class PooledProportion:
     method: str
     level: float
     studies: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, float]:
         """Plain-float summary (percent scale for proportions), e.g. for glue or tables."""
@@ -190,6 +193,7 @@ class SubgroupAnalysis:
     q_between: float
     df: int
     p: float
+    notes: tuple[str, ...] = ()
 
     def table(self) -> pd.DataFrame:
         """One row per subgroup on the percent scale."""
@@ -380,7 +384,18 @@ def _result_row(
         }
     )
     values = {name: pooled.fields[name][row].item() for name in _FIELDS}
-    return PooledProportion(**values, studies=studies, **_labels_of(options))
+    return PooledProportion(**values, studies=studies, notes=_notes(xs, ns), **_labels_of(options))
+
+
+def _notes(events: np.ndarray, n: np.ndarray) -> tuple[str, ...]:
+    notes = []
+    if len(events) == 1:
+        notes.append("a single study: no heterogeneity can be estimated (tau^2 = 0, I^2 = 0)")
+    if (events == 0).all():
+        notes.append("every study has 0 events: the estimate rests on the continuity correction")
+    elif (events == n).all():
+        notes.append("every study has n events: the estimate rests on the continuity correction")
+    return tuple(notes)
 
 
 def _labels_of(options: dict) -> dict:
@@ -554,6 +569,11 @@ def subgroup_analysis(
     mu_bar = (wg * mu).sum() / wg.sum()
     q_between = float((wg * (mu - mu_bar) ** 2).sum())
     df = len(names) - 1
+    notes = tuple(
+        f"subgroup {name!r} is a single study: its tau^2 is 0 and it enters the test with its within-study variance"
+        for name, result in results.items()
+        if result.k == 1
+    )
     return SubgroupAnalysis(
-        groups=results, q_between=q_between, df=df, p=float(stats.chi2.sf(q_between, df))
+        groups=results, q_between=q_between, df=df, p=float(stats.chi2.sf(q_between, df)), notes=notes
     )

@@ -26,6 +26,7 @@ def render(build: Path = ROOT / "_build") -> Path:
     for name in ("_config.yml", "_toc.yml", "references.bib"):
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, stage / name)
+    shutil.copytree(ROOT / "book" / "_ext", stage / "_ext", dirs_exist_ok=True)
     command = [
         str(Path(sys.executable).parent / "jupyter-book"), "build", str(stage),
         "--path-output", str(build.parent),
@@ -34,6 +35,9 @@ def render(build: Path = ROOT / "_build") -> Path:
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode != 0:
         raise SystemExit(f"jupyter-book build failed (exit {result.returncode}); see the warnings above")
+    # Each chapter's result tables, as CSV, published next to its page.
+    if (build / "results").is_dir():
+        shutil.copytree(build / "results", build / "html" / "results", dirs_exist_ok=True)
     return build / "html"
 
 

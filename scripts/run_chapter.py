@@ -12,7 +12,9 @@ a warning in it is never rendered. Nothing is written outside the build director
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,10 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class _LocalKernelManager(KernelManager):
-    """Kernel on a local IPC socket: nothing on the network, and no TCP warning."""
+    """Kernel on local IPC sockets: nothing on the network, and no TCP warning. Each
+    kernel gets its own socket directory, so chapters can execute in parallel."""
+
+    socket_root = ROOT / "_build" / "kernels"
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(transport="ipc", **kwargs)
+        self.socket_root.mkdir(parents=True, exist_ok=True)
+        sockets = tempfile.mkdtemp(prefix="kernel-", dir=self.socket_root)
+        super().__init__(transport="ipc", ip=os.path.join(sockets, "kernel"), **kwargs)
 
 
 def problems_in(notebook: nbformat.NotebookNode) -> list[str]:
@@ -56,6 +63,7 @@ def run(
     executed = build / "executed" / "book" / f"{chapter}.ipynb"
     for path in (unexecuted, executed):
         path.parent.mkdir(parents=True, exist_ok=True)
+    _LocalKernelManager.socket_root = build / "kernels"
     jupytext.write(jupytext.read(source), unexecuted)
     offered = {"studies_path": str(data), "published_path": str(published), "output_dir": str(build)}
     if curves is not None:

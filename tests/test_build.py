@@ -2,53 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
+import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT, build_book, chapters, script
 
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-run_chapter = _script("run_chapter")
-render = _script("render")
-
-
-def chapters() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]] + [c["file"] for c in toc["chapters"]]
-    return [Path(f).name for f in files]
-
-
-def data_digest() -> str:
-    digest = hashlib.sha256()
-    for path in sorted((ROOT / "data").rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    before = data_digest()
-    build = tmp_path_factory.mktemp("book") / "_build"
-    for chapter in chapters():
-        run_chapter.run(chapter, ROOT / "data" / "studies.csv", ROOT / "data" / "published.csv", build)
-    html = render.render(build)
-    assert data_digest() == before, "the build wrote into data/"
-    return html
+run_chapter = script("run_chapter")
 
 
 @pytest.mark.build
@@ -74,8 +36,6 @@ def test_toxicity_prose_shows_the_computed_numbers(built_book: Path) -> None:
 
 @pytest.mark.build
 def test_exercise_solutions_and_simulation_run_in_the_build(built_book: Path) -> None:
-    import json
-
     executed = built_book.parent / "executed" / "book"
     methods = json.loads((executed / "methods.ipynb").read_text())
     glued = {

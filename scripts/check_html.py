@@ -1,0 +1,143 @@
+"""Open every page of the rendered book in headless Chromium and check it.
+
+    python scripts/check_html.py [_build/html] [--screenshots _build/screenshots]
+
+The site is served on 127.0.0.1 (a free port) and each page is loaded in Chromium
+(Debian's ``chromium`` and ``chromium-driver``, driven by selenium). A page fails if
+the browser console logs an error, an image does not load, a cell error or traceback
+shows, a glued value is missing, or an internal link points nowhere. A screenshot of
+every page is saved. Exit status 1 lists every problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import shutil
+import sys
+import tempfile
+import threading
+import urllib.parse
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+# Flags for a closed network (see the machine notes): no background connections.
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--window-size=1300,2000",
+]
+_IMAGES = "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));"
+_LINKS = "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'));"
+_ERRORS = (
+    "return Array.from(document.querySelectorAll('.output.error, .output.traceback, .output.stderr, "
+    "div.cell_output .stderr')).map(e => e.innerText.slice(0, 200));"
+)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # no request log on stderr
+        pass
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve ``folder`` on a free localhost port; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextmanager
+def browser() -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    for tool in (CHROMIUM, CHROMEDRIVER):
+        if not Path(tool).exists():
+            raise SystemExit(f"{tool} is missing: apt-get install chromium chromium-driver (make browser does it)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _internal_target(current_url: str, base: str, href: str, site: Path) -> Path | None:
+    """The file an internal link points to (resolved against the page's final URL, after
+    any redirect), or None for external links and same-page anchors."""
+    if href.startswith(("#", "mailto:", "javascript:")):
+        return None
+    url = urllib.parse.urljoin(current_url, href)
+    if not url.startswith(base):
+        return None
+    path = urllib.parse.unquote(urllib.parse.urlparse(url).path)[len(urllib.parse.urlparse(base).path):]
+    return (site / path).resolve() if path else site / "index.html"
+
+
+def check_site(site: Path, screenshots: Path | None = None, pages: list[Path] | None = None) -> list[str]:
+    """Problems found on the pages of ``site`` (default: every HTML file but search and
+    the generated index pages)."""
+    site = site.resolve()
+    pages = pages or sorted(
+        p for p in site.rglob("*.html")
+        if p.name not in ("search.html", "genindex.html") and not p.relative_to(site).parts[0].startswith("_")
+    )
+    problems: list[str] = []
+    if screenshots:
+        screenshots.mkdir(parents=True, exist_ok=True)
+    with serve(site) as base, browser() as driver:
+        for page in pages:
+            relative = page.relative_to(site).as_posix()
+            driver.get(base + relative)
+            for entry in driver.get_log("browser"):
+                if entry["level"] == "SEVERE":
+                    problems.append(f"{relative}: console error: {entry['message'][:200]}")
+            problems += [f"{relative}: image does not load: {src}" for src in driver.execute_script(_IMAGES)]
+            problems += [f"{relative}: cell error or stderr shown: {text}" for text in driver.execute_script(_ERRORS)]
+            text = driver.execute_script("return document.body.innerText;")
+            if "Traceback (most recent call last)" in text:
+                problems.append(f"{relative}: a traceback is shown")
+            source = driver.page_source
+            if "{glue" in source or "glue:text" in source:
+                problems.append(f"{relative}: a glued value is missing (raw glue role in the page)")
+            for href in driver.execute_script(_LINKS):
+                target = _internal_target(driver.current_url, base, href, site)
+                if target is not None and not target.exists():
+                    problems.append(f"{relative}: broken internal link {href}")
+            if screenshots:
+                driver.save_screenshot(str(screenshots / (relative.replace("/", "_").removesuffix(".html") + ".png")))
+    return problems
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site", nargs="?", type=Path, default=ROOT / "_build" / "html")
+    parser.add_argument("--screenshots", type=Path, default=ROOT / "_build" / "screenshots")
+    args = parser.parse_args()
+    problems = check_site(args.site, args.screenshots)
+    if problems:
+        raise SystemExit("HTML check failed:\n  " + "\n  ".join(problems))
+    print(f"  checked every page of {args.site} in Chromium; screenshots in {args.screenshots}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
