@@ -36,8 +36,16 @@ _build/data-path.stamp: FORCE
 	@mkdir -p _build
 	@echo "$(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(PFS))" | cmp -s - $@ || echo "$(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(PFS))" > $@
 
-_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) book/reproduction_baseline.csv $(shell find $(PFS) -type f 2>/dev/null) data/crb401_response.csv data/crb401_adverse_events.csv _build/data-path.stamp $(VENV)/.installed
+_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) requirements.txt _build/data-path.stamp | $(VENV)/.installed
 	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS)
+
+# Each chapter's own inputs beyond the study table (a change re-executes only these).
+_build/executed/book/methods.ipynb: data/prisma.csv
+_build/executed/book/toxicity.ipynb _build/executed/book/response.ipynb: data/covariates.csv
+_build/executed/book/discussion.ipynb: data/covariates.csv data/table2.csv
+_build/executed/book/pfs.ipynb: $(shell find $(PFS) -type f 2>/dev/null)
+_build/executed/book/crb401.ipynb: data/crb401_response.csv data/crb401_adverse_events.csv
+_build/executed/book/reproduction.ipynb: data/covariates.csv data/crb401_response.csv book/reproduction_baseline.csv
 
 book: _build/html/.built
 
