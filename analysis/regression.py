@@ -9,7 +9,7 @@ test for ``ci="z"``, an F test on (m, k - p) df for ``ci="hksj"``, as in metafor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import pandas as pd

@@ -22,19 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import build_book, chapters, script  # noqa: E402
+from conftest import MYST_HEADER, build_book, chapters, script  # noqa: E402
 
-FLOOR_CHAPTER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+FLOOR_CHAPTER = MYST_HEADER + """
 # Floor
 
 ```{code-cell} ipython3

@@ -13,6 +13,19 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: The front matter that makes a Markdown file a MyST notebook for jupytext.
+MYST_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
 
 def script(name: str):
     """Import a module from scripts/ (they are command-line tools, not a package)."""

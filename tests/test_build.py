@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build_book, chapters, script
+from conftest import MYST_HEADER, ROOT, chapters, script
 
 run_chapter = script("run_chapter")
 
@@ -61,17 +61,7 @@ def test_cell_errors_and_stderr_are_problems() -> None:
     assert problems == ["cell 1 wrote to stderr: UserWarning: x", "cell 2: ValueError: bad"]
 
 
-CHAPTER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+CHAPTER = MYST_HEADER + """
 # Probe
 
 ```{{code-cell}} ipython3

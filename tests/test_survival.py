@@ -14,7 +14,7 @@ from analysis.curves import load_curves, reconstruct_arms
 from analysis.data import StudyDataError
 from analysis.reconstruct import clean_curve, digitize_km, reconstruct_ipd, round_trip
 from analysis.single_arm import exact_rates, trend_test
-from analysis.survival import kaplan_meier, km_median, marginal_cox
+from analysis.survival import km_median, marginal_cox
 
 REF = pd.read_csv(Path(__file__).parent / "fixtures" / "survival_reference.csv")
 LUNG = load_lung()  # R's survival::lung with status recoded 0/1
