@@ -339,7 +339,8 @@ class RandomEffectsFit:
     for CIs and prediction intervals, with ``ddf`` degrees of freedom (``inf`` for z).
     ``q``/``q_df``/``q_p`` test residual heterogeneity, ``i2`` (%) and ``h2`` follow
     metafor's definitions, ``weights`` are the random-effects weights (m, k) and ``s2w``
-    the Knapp-Hartung scale factor applied to ``vb`` (1 for ``ci="z"``).
+    the Knapp-Hartung scale factor applied to ``vb`` (1 for ``ci="z"``). ``vt`` is
+    metafor's "typical" within-study variance (k - p) / tr(P), which defines I^2 and H^2.
     """
 
     beta: np.ndarray
@@ -355,6 +356,7 @@ class RandomEffectsFit:
     weights: np.ndarray
     k: np.ndarray
     s2w: np.ndarray
+    vt: np.ndarray
 
     @property
     def se(self) -> np.ndarray:
@@ -422,5 +424,5 @@ def fit_random_effects(
     q_p = np.where(has_df, stats.chi2.sf(q, np.maximum(df, 1)), 1.0)
     return RandomEffectsFit(
         beta=beta, vb=vb, tau2=tau2_hat, q=q, q_df=df, q_p=q_p, i2=i2, h2=h2,
-        ddf=ddf, crit=crit, weights=np.ascontiguousarray(w.T), k=k, s2w=scale,
+        ddf=ddf, crit=crit, weights=np.ascontiguousarray(w.T), k=k, s2w=scale, vt=vt,
     )

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .estimators import ConvergenceError, _study_sum
+from .estimators import ConvergenceError, _study_sum, fit_random_effects
 from .proportions import (
     _FIELDS,
     PooledProportion,
@@ -190,8 +190,6 @@ def pool_glmm(
     :class:`PooledProportion`, 2-D input (one meta-analysis per row, NaN padding) a
     :class:`PooledProportionBatch`.
     """
-    from .estimators import fit_random_effects
-
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level!r}")
     x2, n2 = _as_counts(events, n)
@@ -227,7 +225,7 @@ def pool_glmm(
     tau2 = tau**2
     crit = stats.norm.ppf(0.5 + level / 2)
     df = k - 1
-    vt = _typical_variance(v, ok)
+    vt = start.vt
     i2 = np.where(df > 0, 100 * tau2 / (vt + tau2), 0.0)
     h2 = np.where(df > 0, tau2 / vt + 1, 1.0)
     q = np.where(df > 0, _lrt_heterogeneity(xt, nt, okt), 0.0)
@@ -266,10 +264,3 @@ def pool_glmm(
     )
     return PooledProportion(**{name: fields[name][0].item() for name in _FIELDS}, studies=studies, **labels_of)
 
-
-def _typical_variance(v: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """metafor's typical within-study variance (k - 1) / tr(P) with weights 1 / v."""
-    w = np.where(ok, 1 / v, 0.0)
-    s1, s2 = w.sum(axis=1), (w**2).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ok.sum(axis=1) > 1, (ok.sum(axis=1) - 1) / (s1 - s2 / s1), 0.0)
