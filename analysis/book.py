@@ -7,14 +7,30 @@ would print as ``np.float64(80.2)``.
 
 from __future__ import annotations
 
+import html
 import numbers
 from pathlib import Path
 
 import pandas as pd
 
+from . import paper
+from .phrasing import plural
+
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["plain", "glue", "pooled_fields", "glue_pooled", "glue_subgroups", "key_safe", "save_results"]
+__all__ = [
+    "plain",
+    "glue",
+    "pooled_fields",
+    "glue_pooled",
+    "glue_subgroups",
+    "key_safe",
+    "save_results",
+    "provenance",
+    "glue_provenance",
+    "show_note",
+    "covariate_note",
+]
 
 
 def plain(value: object) -> float | int | str:
@@ -95,3 +111,51 @@ def save_results(output_dir: str | Path | None, chapter: str, **tables: pd.DataF
         table.to_csv(path, index=not isinstance(table.index, pd.RangeIndex))
         written.append(path)
     return written
+
+
+def provenance(path: str | Path | None, studies: pd.DataFrame) -> str:
+    """Which table a page was built from: file name, cohorts, patients, short checksum."""
+    name = Path(path or paper.STUDIES).name
+    edition = " — the paper's Table 1" if paper.is_paper_table(path) else ""
+    return (f"{name}{edition} ({plural(len(studies), 'cohort')}, {plural(int(studies['n_total'].sum()), 'patient')}; "
+            f"SHA-256 {paper.checksum(path)})")
+
+
+def glue_provenance(path: str | Path | None, studies: pd.DataFrame) -> None:
+    """Glue ``provenance`` (see :func:`provenance`) for the page's data note."""
+    glue("provenance", provenance(path, studies))
+
+
+def show_note(text: str) -> None:
+    """Display ``text`` (escaped: it may quote user input) as a note box in the page;
+    nothing when empty. Used where the data cannot support an analysis."""
+    if not text:
+        return
+    from IPython.display import HTML, display
+
+    display(HTML(f'<div class="admonition note"><p class="admonition-title">Note</p><p>{html.escape(text)}</p></div>'))
+
+
+def covariate_note(studies: pd.DataFrame, covariates: pd.DataFrame) -> str:
+    """What a reader must know about the study covariates used with this table: studies
+    that have none, covariate rows that match no study, and cohorts whose row differs
+    from the paper's cohort of the same id (their covariates describe the 2020 cohort)."""
+    ids = set(studies["study_id"])
+    given = covariates.set_index("study_id")
+    columns = [c for c in given.columns if c.endswith("_group")]
+    has_any = {sid for sid, row in given[columns].iterrows() if (row != "").any()}
+    without = sorted(ids - has_any)
+    unmatched = sorted(set(given.index) - ids)
+    parts = []
+    if without:
+        parts.append(f"{plural(len(without), 'cohort')} of this table {'has' if len(without) == 1 else 'have'} no median age or "
+                     f"prior-lines group and {'is' if len(without) == 1 else 'are'} left out of those subgroups: {', '.join(without)}.")
+    if unmatched:
+        parts.append(f"{plural(len(unmatched), 'covariate row')} {'matches' if len(unmatched) == 1 else 'match'} no cohort of this "
+                     f"table and {'is' if len(unmatched) == 1 else 'are'} ignored: {', '.join(unmatched)}.")
+    changed = [sid for sid in paper.changed_cohorts(studies) if sid in has_any]
+    if changed:
+        parts.append(f"{plural(len(changed), 'cohort')} share{'s' if len(changed) == 1 else ''} an id with a cohort of the paper's "
+                     f"table but not its numbers; the covariates given for {'it' if len(changed) == 1 else 'them'} may describe "
+                     f"the earlier report: {', '.join(changed)}.")
+    return " ".join(parts)

@@ -9,8 +9,9 @@ the rules in ``data/README.md``. Every problem in a file is reported at once, in
 
 from __future__ import annotations
 
+import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
 
@@ -27,6 +28,8 @@ __all__ = [
     "RULE_OPTIONS",
     "Problem",
     "StudyDataError",
+    "MAX_REPORTED",
+    "COUNT_COLUMNS",
     "load_studies",
     "load_published",
     "parse_dose",
@@ -70,7 +73,7 @@ PERCENT_COLUMNS: dict[str, str] = {
 }
 TEXT_COLUMNS = ["study_id", "product", "binder", "expansion", "loading", "costim"]
 REQUIRED_COLUMNS = TEXT_COLUMNS + ["n_safety", "n_response"] + list(PERCENT_COLUMNS)
-OPTIONAL_TEXT_COLUMNS = ["registration", "car_product", "refs", "dose", "conditioning"]
+OPTIONAL_TEXT_COLUMNS = ["registration", "car_product", "refs", "dose", "conditioning", "phase", "source"]
 # Marker for "not disclosed" in a percentage column (Table 1 writes "ND").
 NOT_DISCLOSED = "ND"
 
@@ -141,13 +144,25 @@ class Problem:
 
 
 class StudyDataError(ValueError):
-    """The study table is invalid; ``problems`` lists every problem found."""
+    """The study table is invalid; ``problems`` lists every problem found.
+
+    The message lists the first :data:`MAX_REPORTED` problems and says how many more
+    there are, so that a badly broken file still gives a short message."""
 
     def __init__(self, path: Path | str, problems: list[Problem]) -> None:
         self.path = Path(path)
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{self.path}: {len(problems)} problem(s) in the study table:\n{lines}")
+        shown = problems[:MAX_REPORTED]
+        lines = "\n".join(f"  - {p}" for p in shown)
+        more = len(problems) - len(shown)
+        if more:
+            lines += f"\n  … and {more} more problem{'s' if more != 1 else ''} (not listed)"
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"{self.path}: {count} in the study table:\n{lines}")
+
+
+#: How many problems an error message lists before it only counts the rest.
+MAX_REPORTED = 50
 
 
 # --- category wording -> analysis category -------------------------------------------------
@@ -237,118 +252,83 @@ _CATEGORY_MAPS: dict[str, tuple[str, Callable[[str], str | None]]] = {
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"study table not found: {path}")
-    if path.stat().st_size == 0:
+    if not path.is_file():
+        raise FileNotFoundError(f"study table is not a file: {path}")
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise StudyDataError(path, [Problem("(file)", "(all)", f"cannot be read ({exc.strerror})")]) from None
+    if not content.strip():
         raise StudyDataError(path, [Problem("(file)", "(all)", "the file is empty")])
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        raw = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise StudyDataError(
             path, [Problem("(file)", "(all)", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
         ) from None
     except pd.errors.ParserError as exc:
-        raise StudyDataError(path, [Problem("(file)", "(all)", f"not a valid CSV file: {exc}")]) from None
+        raise StudyDataError(path, [Problem("(file)", "(all)", f"not a valid CSV file: {str(exc)[:200]}")]) from None
     return raw.apply(lambda col: col.str.strip())
 
 
-def _parse_count(value: str) -> int | None | str:
-    """An integer count, None for blank, or an error message."""
-    if value == "":
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return f"{value!r} is not a number"
-    if not np.isfinite(number) or number != int(number):
-        return f"{value!r} is not a whole number"
-    if number < 0:
-        return f"{value!r} is negative"
-    return int(number)
-
-
-def _parse_percent(value: str) -> float | str | None:
-    """A percentage, None for blank, NOT_DISCLOSED for "ND", or an error message."""
-    if value == "":
-        return None
-    if value.upper() == NOT_DISCLOSED:
-        return NOT_DISCLOSED
-    try:
-        number = float(value.rstrip("%"))
-    except ValueError:
-        return f"{value!r} is not a percentage (a number, blank, or ND)"
-    if not (np.isfinite(number) and 0 <= number <= 100):
-        return f"{value!r} is not a percentage between 0 and 100"
-    return number
-
-
-def _round_half_up(x: float) -> int:
+def _round_half_up(x: np.ndarray) -> np.ndarray:
     # The tiny offset keeps exact halves (e.g. 12.5) from rounding down through
     # floating-point error in pct * n / 100.
-    return int(np.floor(x + 0.5 + 1e-9))
+    return np.floor(x + 0.5 + 1e-9)
 
 
-@dataclass
-class _Row:
-    """Parsed values of one study, filled while validating."""
+@dataclass(frozen=True)
+class _Column:
+    """One column parsed for every study at once: numbers (NaN where not a number),
+    masks for blank and ND cells, and an error message per cell ("" where fine)."""
 
-    study: str
-    n: dict[str, int] = field(default_factory=dict)
-    pct: dict[str, float | str | None] = field(default_factory=dict)
-
-
-def _count(row: _Row, column: str, absent: Treatment, rules: ExtractionRules) -> int | None:
-    """Events for one published category; ``absent`` says what a blank means."""
-    value = row.pct[column]
-    if value is None:
-        return 0 if absent == "zero" else None
-    if value == NOT_DISCLOSED:
-        return 0 if rules.not_disclosed == "zero" else None
-    return _round_half_up(float(value) * row.n[PERCENT_COLUMNS[column]] / 100)
+    values: np.ndarray
+    blank: np.ndarray
+    nd: np.ndarray
+    errors: np.ndarray
 
 
-def _sum(*parts: int | None) -> int | None:
-    return None if any(p is None for p in parts) else int(sum(parts))  # type: ignore[arg-type]
+def _parse_counts(text: pd.Series, allow_nd: bool = False) -> _Column:
+    """Whole non-negative numbers; blank (and ``ND`` where allowed) are not errors."""
+    blank = (text == "").to_numpy()
+    nd = (text.str.upper() == NOT_DISCLOSED).to_numpy() & allow_nd
+    number = pd.to_numeric(text.where(~(blank | nd)), errors="coerce").to_numpy(dtype=float)
+    errors = np.full(len(text), "", dtype=object)
+    given = ~(blank | nd)
+    with np.errstate(invalid="ignore"):
+        not_number = given & np.isnan(number)
+        not_whole = given & ~not_number & (~np.isfinite(number) | (number != np.round(number)))
+        negative = given & ~not_number & ~not_whole & (number < 0)
+    for mask, words in ((not_number, "is not a number"), (not_whole, "is not a whole number"), (negative, "is negative")):
+        for i in np.flatnonzero(mask):
+            errors[i] = f"{text.iloc[i]!r} {words}"
+    number[not_number | not_whole | negative] = np.nan
+    return _Column(number, blank, nd, errors)
 
 
-def _derive(row: _Row, rules: ExtractionRules) -> dict[str, int | None]:
-    """Event counts of one study from its published percentages."""
-    mild = _count(row, "crs_g12_pct", rules.unreported_crs_grade, rules)
-    severe = _count(row, "crs_g3_pct", rules.unreported_crs_grade, rules)
-    response = rules.unreported_response
-    if row.pct["cr_vgpr_pct"] is not None:
-        # Only CR + VGPR combined is published: ORR is complete, CR is a choice.
-        combined = _count(row, "cr_vgpr_pct", "missing", rules)
-        pr = _count(row, "pr_pct", response, rules)
-        cr = combined if rules.combined_cr_vgpr == "cr" else None
-        vgpr = None
-        orr = _sum(combined, pr)
-    else:
-        cr = _count(row, "cr_pct", response, rules)
-        vgpr = _count(row, "vgpr_pct", response, rules)
-        pr = _count(row, "pr_pct", response, rules)
-        orr = _sum(cr, vgpr, pr)
-    return {
-        "crs_any": _sum(mild, severe),
-        "crs_severe": severe,
-        "neurotox": _count(row, "neurotox_pct", rules.unreported_neurotox, rules),
-        "orr": orr,
-        "cr": cr,
-        "vgpr": vgpr,
-        "pr": pr,
-    }
+def _parse_percents(text: pd.Series) -> _Column:
+    """Percentages in [0, 100]; blank and ``ND`` are not errors."""
+    blank = (text == "").to_numpy()
+    nd = (text.str.upper() == NOT_DISCLOSED).to_numpy()
+    given = ~(blank | nd)
+    number = pd.to_numeric(text.str.rstrip("%").where(given), errors="coerce").to_numpy(dtype=float)
+    errors = np.full(len(text), "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        not_number = given & np.isnan(number)
+        out_of_range = given & ~not_number & ~((number >= 0) & (number <= 100))
+    for i in np.flatnonzero(not_number):
+        errors[i] = f"{text.iloc[i]!r} is not a percentage (a number, blank, or ND)"
+    for i in np.flatnonzero(out_of_range):
+        errors[i] = f"{text.iloc[i]!r} is not a percentage between 0 and 100"
+    number[not_number | out_of_range] = np.nan
+    return _Column(number, blank, nd, errors)
 
 
-def _rounding_notes(row: _Row) -> list[str]:
-    """Published percentages that no whole count of the denominator rounds to."""
-    notes = []
-    for column, value in row.pct.items():
-        if isinstance(value, float):
-            n = row.n[PERCENT_COLUMNS[column]]
-            count = _round_half_up(value * n / 100)
-            if abs(100 * count / n - value) > 0.5 + 1e-9:
-                notes.append(f"{column}={value:g}% is not k/{n} for any k; used {count}/{n}")
-    return notes
+def _decimals(text: pd.Series) -> np.ndarray:
+    """Decimal places as printed ("73" -> 0, "5.6" -> 1)."""
+    return text.str.rstrip("%").str.partition(".")[2].str.len().to_numpy()
 
 
 def load_studies(
@@ -369,13 +349,16 @@ def load_studies(
     DataFrame with one row per study: identifiers, ``n_safety``, ``n_response``,
     ``n_total``, categorical ``origin``, ``expansion``, ``loading``, ``costim`` (the
     published wording kept as ``*_published``), nullable integer event counts
-    ``crs_any``, ``crs_severe``, ``neurotox``, ``orr``, ``cr``, ``vgpr``, ``pr``, and
-    ``extraction_notes`` for percentages that no whole count reproduces.
+    ``crs_any``, ``crs_severe``, ``neurotox``, ``orr``, ``cr``, ``vgpr``, ``pr``,
+    ``extraction_notes`` for percentages that no whole count reproduces, and the
+    optional text columns (``source``, ``phase``, ``dose``, …; blank when absent).
 
     Raises
     ------
+    FileNotFoundError
+        if ``path`` is not an existing file.
     StudyDataError
-        listing every problem (study and column) found in the file.
+        listing every problem (study and column) found in the file, in one pass.
     """
     path = Path(path) if path is not None else DEFAULT_STUDIES
     rules = rules or ExtractionRules()
@@ -392,93 +375,158 @@ def load_studies(
     if raw.empty:
         raise StudyDataError(path, [Problem("(file)", "(all)", "the table has no studies")])
 
-    problems: list[Problem] = []
     ids = raw["study_id"]
-    for i, sid in enumerate(ids):
-        if sid == "":
-            problems.append(Problem(f"row {i + 2}", "study_id", "study_id is empty"))
+    rows = len(raw)
+    study = np.where(ids == "", [f"row {i + 2}" for i in range(rows)], ids)
+    found: list[tuple[int, int, Problem]] = []  # (row, column order, problem): sorted at the end
+
+    def flag(mask: np.ndarray, column: str, order: int, message: Callable[[int], str]) -> None:
+        for i in np.flatnonzero(mask):
+            found.append((int(i), order, Problem(str(study[i]), column, message(int(i)))))
+
+    flag((ids == "").to_numpy(), "study_id", 0, lambda i: "study_id is empty")
     for sid in ids[ids.duplicated() & (ids != "")].unique():
-        rows = ", ".join(str(i + 2) for i in np.flatnonzero(ids == sid))
-        problems.append(Problem(sid, "study_id", f"duplicate study_id (file rows {rows})"))
+        where = np.flatnonzero(ids == sid)
+        file_rows = ", ".join(str(i + 2) for i in where)
+        found.append((int(where[0]), 0, Problem(sid, "study_id", f"duplicate study_id (file rows {file_rows})")))
 
-    parsed: list[_Row] = []
-    categories: dict[str, list[str | None]] = {c: [] for c in _CATEGORY_MAPS}
-    for i, rec in raw.iterrows():
-        study = rec["study_id"] or f"row {int(i) + 2}"
-        row = _Row(study)
-        for column in ("n_safety", "n_response"):
-            value = _parse_count(rec[column])
-            if value is None:
-                problems.append(Problem(study, column, "sample size is blank"))
-            elif isinstance(value, str):
-                problems.append(Problem(study, column, value))
-            elif value == 0:
-                problems.append(Problem(study, column, "sample size must be at least 1"))
-            else:
-                row.n[column] = value
-        for column in PERCENT_COLUMNS:
-            value = _parse_percent(rec[column])
-            if isinstance(value, str) and value != NOT_DISCLOSED:
-                problems.append(Problem(study, column, value))
-                value = None
-            row.pct[column] = value
-        if rec["product"] == "":
-            problems.append(Problem(study, "product", "product is empty"))
-        if "dose" in rec:
+    sizes: dict[str, np.ndarray] = {}
+    for order, column in enumerate(("n_safety", "n_response"), start=1):
+        parsed = _parse_counts(raw[column])
+        flag(parsed.errors != "", column, order, lambda i, e=parsed.errors: e[i])
+        flag(parsed.blank, column, order, lambda i: "sample size is blank")
+        flag(parsed.values == 0, column, order, lambda i: "sample size must be at least 1")
+        sizes[column] = np.where(parsed.values >= 1, parsed.values, np.nan)
+
+    percents: dict[str, _Column] = {}
+    counts: dict[str, _Column | None] = {}
+    for order, (column, denominator) in enumerate(PERCENT_COLUMNS.items(), start=10):
+        pct = percents[column] = _parse_percents(raw[column])
+        flag(pct.errors != "", column, order, lambda i, e=pct.errors: e[i])
+        count_column = _COUNT_OF[column]
+        if count_column not in raw.columns:
+            counts[column] = None
+            continue
+        cnt = counts[column] = _parse_counts(raw[count_column], allow_nd=True)
+        flag(cnt.errors != "", count_column, order, lambda i, e=cnt.errors: e[i])
+        n = sizes[denominator]
+        with np.errstate(invalid="ignore"):
+            flag(cnt.values > n, count_column, order,
+                 lambda i, c=cnt, d=denominator, n=n: f"{c.values[i]:g} events exceed {d}={n[i]:g}")
+            both = ~np.isnan(cnt.values) & ~np.isnan(pct.values) & ~np.isnan(n)
+            # A row giving both must agree: the printed percentage rounds from count / n.
+            gap = np.abs(100 * cnt.values / n - pct.values)
+            tolerance = 0.5 * 10.0 ** -_decimals(raw[column]) + 1e-9
+        flag(both & (gap > tolerance), count_column, order,
+             lambda i, c=cnt, p=pct, col=column, n=n: f"{c.values[i]:g} of {n[i]:g} is {100 * c.values[i] / n[i]:.1f}%, "
+             f"but {col} gives {p.values[i]:g}%")
+        flag((cnt.nd & ~np.isnan(pct.values)) | (pct.nd & ~np.isnan(cnt.values)), count_column, order,
+             lambda i, col=column: f"ND here but a value in {col} (or the reverse)")
+
+    flag((raw["product"] == "").to_numpy(), "product", 30, lambda i: "product is empty")
+    if "dose" in raw.columns:
+        dose_errors = {}
+        for text in raw["dose"].unique():
             try:
-                parse_dose(rec["dose"])
+                parse_dose(text)
             except ValueError as exc:
-                problems.append(Problem(study, "dose", str(exc)))
-        for out_col, (in_col, mapper) in _CATEGORY_MAPS.items():
-            category = mapper(rec[in_col])
-            if category is None:
-                problems.append(
-                    Problem(
-                        study,
-                        in_col,
-                        f"unknown {out_col} {rec[in_col]!r} (see data/README.md for the "
-                        f"accepted wording; categories: {', '.join(CATEGORIES[out_col])})",
-                    )
-                )
-            categories[out_col].append(category)
-        parsed.append(row)
-    if problems:
-        raise StudyDataError(path, problems)
+                dose_errors[text] = str(exc)
+        flag(raw["dose"].isin(list(dose_errors)).to_numpy(), "dose", 31, lambda i: dose_errors[raw["dose"].iloc[i]])
 
-    derived = []
-    for row in parsed:
-        counts = _derive(row, rules)
-        for outcome, denominator in OUTCOMES.items():
-            events = counts[outcome]
-            if events is not None and events > row.n[denominator]:
-                problems.append(
-                    Problem(
-                        row.study,
-                        outcome,
-                        f"{events} events exceed {denominator}={row.n[denominator]} "
-                        "(the published percentages add up to more than 100%)",
-                    )
-                )
-        derived.append({**counts, "extraction_notes": "; ".join(_rounding_notes(row))})
-    if problems:
-        raise StudyDataError(path, problems)
+    categories: dict[str, pd.Series] = {}
+    for order, (out_col, (in_col, mapper)) in enumerate(_CATEGORY_MAPS.items(), start=40):
+        mapping = {text: mapper(text) for text in raw[in_col].unique()}
+        categories[out_col] = raw[in_col].map(mapping)
+        flag(categories[out_col].isna().to_numpy(), in_col, order, lambda i, c=in_col, o=out_col: (
+            f"unknown {o} {raw[c].iloc[i]!r} (see data/README.md for the accepted wording; "
+            f"categories: {', '.join(CATEGORIES[o])})"))
+
+    events = _derive(percents, counts, sizes, rules)
+    for order, (outcome, denominator) in enumerate(OUTCOMES.items(), start=60):
+        with np.errstate(invalid="ignore"):
+            over = events[outcome] > sizes[denominator]
+        flag(over, outcome, order, lambda i, o=outcome, d=denominator: (
+            f"{events[o][i]:g} events exceed {d}={sizes[d][i]:g} (the published percentages or counts "
+            "add up to more than 100%)"))
+    if found:
+        found.sort(key=lambda item: (item[0], item[1]))
+        raise StudyDataError(path, [p for _, _, p in found])
 
     out = pd.DataFrame({"study_id": raw["study_id"], "product": raw["product"]})
     for column in OPTIONAL_TEXT_COLUMNS:
         out[column] = raw[column] if column in raw.columns else ""
     out["car_product"] = out["car_product"].where(out["car_product"] != "", out["product"])
     out["label"] = out["product"] + " (" + out["study_id"] + ")"
-    out["n_safety"] = [r.n["n_safety"] for r in parsed]
-    out["n_response"] = [r.n["n_response"] for r in parsed]
+    out["n_safety"] = sizes["n_safety"].astype(int)
+    out["n_response"] = sizes["n_response"].astype(int)
     out["n_total"] = out[["n_safety", "n_response"]].max(axis=1)
     for out_col, (in_col, _) in _CATEGORY_MAPS.items():
         out[out_col] = pd.Categorical(categories[out_col], categories=CATEGORIES[out_col])
         out[f"{out_col}_published"] = raw[in_col]
-    counts = pd.DataFrame(derived)
     for column in ["crs_any", "crs_severe", "neurotox", "orr", "cr", "vgpr", "pr"]:
-        out[column] = pd.array(counts[column].tolist(), dtype="Int64")
-    out["extraction_notes"] = counts["extraction_notes"]
+        out[column] = pd.array([None if np.isnan(v) else int(v) for v in events[column]], dtype="Int64")
+    out["extraction_notes"] = _rounding_notes(percents, counts, sizes)
     return out
+
+
+#: Percentage column -> the optional column that gives the same category as a count.
+_COUNT_OF: dict[str, str] = {column: column.removesuffix("_pct") + "_n" for column in PERCENT_COLUMNS}
+COUNT_COLUMNS = list(_COUNT_OF.values())
+
+
+def _derive(
+    percents: dict[str, _Column], counts: dict[str, _Column | None], sizes: dict[str, np.ndarray], rules: ExtractionRules
+) -> dict[str, np.ndarray]:
+    """Event counts of every study (NaN: unknown) from its counts or percentages."""
+    not_disclosed = 0.0 if rules.not_disclosed == "zero" else np.nan
+
+    def category(column: str, absent: Treatment) -> np.ndarray:
+        pct, cnt = percents[column], counts[column]
+        from_pct = _round_half_up(pct.values * sizes[PERCENT_COLUMNS[column]] / 100)
+        value = np.where(pct.nd, not_disclosed, np.where(pct.blank, 0.0 if absent == "zero" else np.nan, from_pct))
+        if cnt is not None:
+            given = ~cnt.blank
+            value = np.where(given, np.where(cnt.nd, not_disclosed, cnt.values), value)
+        return value
+
+    response = rules.unreported_response
+    mild = category("crs_g12_pct", rules.unreported_crs_grade)
+    severe = category("crs_g3_pct", rules.unreported_crs_grade)
+    combined_given = ~percents["cr_vgpr_pct"].blank
+    if counts["cr_vgpr_pct"] is not None:
+        combined_given |= ~counts["cr_vgpr_pct"].blank
+    # Only CR + VGPR combined is published: ORR is complete, CR is a choice.
+    combined = category("cr_vgpr_pct", "missing")
+    pr = category("pr_pct", response)
+    cr_alone, vgpr_alone = category("cr_pct", response), category("vgpr_pct", response)
+    cr = np.where(combined_given, combined if rules.combined_cr_vgpr == "cr" else np.nan, cr_alone)
+    vgpr = np.where(combined_given, np.nan, vgpr_alone)
+    orr = np.where(combined_given, combined + pr, cr_alone + vgpr_alone + pr)
+    return {
+        "crs_any": mild + severe,
+        "crs_severe": severe,
+        "neurotox": category("neurotox_pct", rules.unreported_neurotox),
+        "orr": orr,
+        "cr": cr,
+        "vgpr": vgpr,
+        "pr": pr,
+    }
+
+
+def _rounding_notes(percents: dict[str, _Column], counts: dict[str, _Column | None], sizes: dict[str, np.ndarray]) -> list[str]:
+    """Per study: the percentages used that no whole count of the denominator rounds to."""
+    notes: list[list[str]] = [[] for _ in range(len(sizes["n_safety"]))]
+    for column, pct in percents.items():
+        n = sizes[PERCENT_COLUMNS[column]]
+        used = ~np.isnan(pct.values)
+        if counts[column] is not None:
+            used &= counts[column].blank
+        count = _round_half_up(pct.values * n / 100)
+        with np.errstate(invalid="ignore"):
+            off = used & (np.abs(100 * count / n - pct.values) > 0.5 + 1e-9)
+        for i in np.flatnonzero(off):
+            notes[i].append(f"{column}={pct.values[i]:g}% is not k/{n[i]:g} for any k; used {count[i]:g}/{n[i]:g}")
+    return ["; ".join(parts) for parts in notes]
 
 
 def load_published(path: str | Path | None = None) -> pd.DataFrame:

@@ -7,10 +7,13 @@ studies present (padding is ``ok == False``; its ``y``, ``v`` and ``X`` are igno
 The algorithms reproduce R's metafor (``rma.uni``) including its starting values and
 stopping rules, so results agree with metafor's *defaults*, not merely with the
 mathematical estimator: ML/REML/EB use Fisher scoring from the Hedges (HE) estimate
-with metafor's threshold of 1e-5 on the change in tau^2 and its check against tau^2 = 0;
-PM solves its estimating equation with the same Brent root finder as R's ``uniroot``
-and the same tolerance. Iterating further would change metafor's answer in the sixth
-significant digit.
+with metafor's threshold of 1e-5 on the change in tau^2, its limit of 100 iterations,
+its step halving at tau^2 = 0 and its check against tau^2 = 0; PM solves its estimating
+equation with the same Brent root finder as R's ``uniroot``, the same tolerance and
+search interval (0 to ``max(100, 10 * mad(y)^2)``). Iterating further would change
+metafor's answer in the sixth significant digit. Every loop is bounded: an estimator that
+does not converge fails for its own meta-analysis only (:class:`ConvergenceError`, or a
+NaN row with a note under ``errors="nan"``), never by hanging.
 
 Internally arrays are study-major -- ``(k, m)``, each study's values contiguous across
 meta-analyses -- so that sums over studies are fast and run sequentially, one study
@@ -28,26 +31,41 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
-__all__ = ["TAU2_METHODS", "CI_METHODS", "RandomEffectsFit", "ConvergenceError", "fit_random_effects"]
+__all__ = ["TAU2_METHODS", "CI_METHODS", "ERRORS", "RandomEffectsFit", "ConvergenceError", "fit_random_effects"]
 
 TAU2_METHODS = ("DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS")
 CI_METHODS = ("z", "hksj")
+ERRORS = ("raise", "nan")
 
-# metafor's control defaults (rma.uni): tau2.max, threshold, tol, maxiter.
+# metafor's control defaults (rma.uni): tau2.max, threshold, tol, maxiter (stepadj = 1).
 _TAU2_MAX = 100.0
 _THRESHOLD = 1e-5
 _TOL = float(np.finfo(float).eps) ** 0.25
 _MAXITER = 100
 _EPS = float(np.finfo(float).eps)
+_MAD = 1.4826  # R's mad() constant
+# metafor halves a step until tau^2 stays >= 0, without limit; any finite step reaches
+# that (or -0.0) within 2100 halvings, so this bound changes no finite case.
+_MAX_HALVINGS = 2100
+# rma.uni warns when max(v) / min(v) >= 1 / evtol, evtol = 1e-7.
+_VARIANCE_RATIO = 1e7
 
 
 class ConvergenceError(ValueError):
-    """An iterative tau^2 estimator did not converge (``rows`` says for which analyses)."""
+    """An iterative estimator did not converge: ``rows`` are the failed meta-analyses
+    (0-based indices into the batch; shown 1-based), or ``None`` for a single one."""
 
-    def __init__(self, method: str, rows: np.ndarray, detail: str) -> None:
-        self.rows = rows
-        shown = ", ".join(str(r) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-        super().__init__(f"tau2={method!r}: {detail} (meta-analysis rows: {shown})")
+    def __init__(self, method: str, rows: np.ndarray | None, detail: str) -> None:
+        self.method, self.rows, self.detail = method, rows, detail
+        where = ""
+        if rows is not None:
+            shown = ", ".join(str(r + 1) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
+            where = f" (meta-analysis row{'s' if len(rows) > 1 else ''} {shown})"
+        super().__init__(f"{_option_name(method)}: {detail}{where}")
+
+
+def _option_name(method: str) -> str:
+    return "method='glmm'" if method == "glmm" else f"tau2={method!r}"
 
 
 def _rowsum(a: np.ndarray) -> np.ndarray:
@@ -61,6 +79,14 @@ def _study_sum(a: np.ndarray) -> np.ndarray:
     for row in a[1:]:
         out += row
     return out
+
+
+def _others(a: np.ndarray) -> np.ndarray:
+    """For each study, the sum of ``a`` over the other studies (no subtraction, so no
+    cancellation for non-negative ``a``): sums before it plus sums after it."""
+    before = np.cumsum(np.concatenate([np.zeros_like(a[:1]), a[:-1]]), axis=0)
+    after = np.cumsum(np.concatenate([a[:0:-1], np.zeros_like(a[:1])]), axis=0)[::-1]
+    return before + after
 
 
 def _trace(a: np.ndarray) -> np.ndarray:
@@ -114,16 +140,22 @@ class _Design:
         return _study_sum(w * e**2)
 
     def traces(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """tr(P) and tr(PP) for P = W - WX(X'WX)^-1X'W."""
-        s1, s2 = _study_sum(w), _study_sum(w**2)
+        """tr(P) and tr(PP) for P = W - WX(X'WX)^-1X'W, as sums of P's elements.
+
+        The textbook closed forms (e.g. s1 - s2 / s1) cancel catastrophically when one
+        weight dwarfs the others (v from 1e-12 to 1e-2), giving tr(PP) = 0 and an infinite
+        Fisher-scoring step; summing P's elements keeps the full precision metafor has.
+        """
         if self.X is None:
-            s3 = _study_sum(w**3)
-            return s1 - s2 / s1, s2 - 2 * s3 / s1 + (s2 / s1) ** 2
+            # P_ii = w_i (sum of the other weights) / s1, P_ij = -w_i w_j / s1.
+            s1 = _study_sum(w)
+            diag = w * _others(w) / s1
+            off = _study_sum(w**2 * _others(w**2)) / s1**2
+            return _study_sum(diag), _study_sum(diag**2) + off
         a_inv = self.inv_cross(w)
-        a_b2 = a_inv @ self.cross(w**2)
-        tr_p = s1 - _trace(a_b2)
-        tr_pp = s2 - 2 * _trace(a_inv @ self.cross(w**3)) + _trace(a_b2 @ a_b2)
-        return tr_p, tr_pp
+        hat = np.einsum("ima,mab,jmb->ijm", self.X, a_inv, self.X)
+        P = np.eye(len(w))[:, :, None] * w[:, None, :] - w[:, None, :] * hat * w[None, :, :]
+        return _study_sum(np.diagonal(P, axis1=0, axis2=1).T), _study_sum(_study_sum(P**2))
 
     def subset(self, rows: np.ndarray) -> "_Design":
         if len(rows) == self.y.shape[1]:

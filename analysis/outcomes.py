@@ -8,16 +8,30 @@ whose count is missing (e.g. unreported neurotoxicity with ``unreported_neurotox
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+import warnings
+from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .data import OUTCOMES, RULE_OPTIONS, ExtractionRules, load_studies
+from .phrasing import ALPHA, FACTOR_LABELS, OUTCOME_NOUNS, group_label, join, plural, subgroup_sentence
 from .proportions import PooledProportion, SubgroupAnalysis, pool_proportions, subgroup_analysis
 
-__all__ = ["outcome_rows", "pool_outcome", "subgroup_outcome", "rule_sensitivity", "MODELS", "model_sensitivity"]
+__all__ = [
+    "outcome_rows",
+    "pool_outcome",
+    "try_pool",
+    "subgroup_outcome",
+    "SubgroupComparison",
+    "compare_subgroups",
+    "rule_sensitivity",
+    "fit_or_note",
+    "MODELS",
+    "model_sensitivity",
+]
 
 
 def outcome_rows(studies: pd.DataFrame, outcome: str) -> pd.DataFrame:
@@ -34,6 +48,73 @@ def pool_outcome(studies: pd.DataFrame, outcome: str, **options: Any) -> PooledP
     """:func:`~analysis.pool_proportions` of one outcome column (options by name)."""
     rows = outcome_rows(studies, outcome)
     return pool_proportions(rows["events"], rows["n"], labels=rows["label"], **options)
+
+
+def try_pool(studies: pd.DataFrame, outcome: str, **options: Any) -> tuple[PooledProportion | None, str]:
+    """:func:`pool_outcome`, or ``None`` and a note saying why the table cannot give it."""
+    rows = outcome_rows(studies, outcome)
+    if rows.empty:
+        return None, f"No cohort of this table reports {OUTCOME_NOUNS.get(outcome, outcome)}, so it cannot be pooled."
+    return pool_proportions(rows["events"], rows["n"], labels=rows["label"], **options), ""
+
+
+@dataclass(frozen=True)
+class SubgroupComparison:
+    """A subgroup comparison as a chapter shows it: the analysis, or ``None`` and a note
+    saying why this table cannot support it, and the sentence that reports it."""
+
+    outcome: str
+    by: str
+    result: SubgroupAnalysis | None
+    note: str
+    sentence: str
+    excluded: tuple[str, ...]
+
+
+def compare_subgroups(
+    studies: pd.DataFrame,
+    outcome: str,
+    by: str,
+    *,
+    exclude: Sequence[str] = (),
+    alpha: float = ALPHA,
+    **options: Any,
+) -> SubgroupComparison:
+    """:func:`subgroup_outcome` for any table: when the table lacks the column, or has
+    fewer than two compared categories among the cohorts reporting ``outcome``, the
+    result is ``None`` and the note and sentence say which."""
+    factor = FACTOR_LABELS.get(by, by)
+    noun = OUTCOME_NOUNS.get(outcome, outcome)
+
+    def without(note: str) -> SubgroupComparison:
+        return SubgroupComparison(outcome, by, None, note, note, tuple(exclude))
+
+    if by not in studies:
+        return without(f"This table has no {factor} for its cohorts, so {noun} cannot be compared by it.")
+    rows = outcome_rows(studies, outcome)
+    compared = rows[rows[by].notna() & ~rows[by].isin(list(exclude))]
+    present = [str(g) for g in pd.unique(compared[by])]
+    if len(present) < 2:
+        aside = [_excluded_label(str(g), factor) for g in exclude if (rows[by] == g).any()]
+        left = f" (cohorts with {join(aside, 'or')} aside)" if aside else ""
+        if not present:
+            has = f"no cohort reporting {noun} has a known {factor}{left}"
+        else:
+            has = f"every cohort reporting {noun} has {group_label(present[0])}{left}"
+        return without(f"In this table {has}, so there is no subgroup comparison by {factor}.")
+    result = subgroup_outcome(studies, outcome, by, exclude=exclude, **options)
+    groups = {g: r.summary() for g, r in result.groups.items()}
+    sentence = subgroup_sentence(outcome, by, groups, result.p, alpha)
+    if exclude:
+        left_out = [g for g in exclude if (rows[by] == g).any()]
+        if left_out:
+            counts = [plural(int((rows[by] == g).sum()), "cohort") + f" with {_excluded_label(g, factor)}" for g in left_out]
+            sentence += f" Left out of the comparison: {join(counts)}."
+    return SubgroupComparison(outcome, by, result, "", sentence, tuple(exclude))
+
+
+def _excluded_label(group: str, factor: str) -> str:
+    return f"an undisclosed {factor}" if group == "ND" else group_label(group)
 
 
 def subgroup_outcome(
@@ -67,16 +148,17 @@ def rule_sensitivity(
         for setting in (current, *(o for o in RULE_OPTIONS[rule] if o != current)):
             studies = load_studies(path, replace(rules, **{rule: setting}))
             for outcome in outcomes:
-                s = pool_outcome(studies, outcome, **options).summary()
+                result, _ = try_pool(studies, outcome, **options)
+                s = result.summary() if result is not None else _EMPTY
                 rows.append(
                     {
                         "rule": rule,
                         "setting": setting,
                         "in_use": setting == current,
                         "outcome": outcome,
-                        "k": s["k"],
-                        "events": s["events"],
-                        "patients": s["n"],
+                        "k": int(s["k"]),
+                        "events": int(s["events"]),
+                        "patients": int(s["n"]),
                         "estimate": s["estimate"],
                         "ci_low": s["ci_low"],
                         "ci_high": s["ci_high"],
@@ -84,6 +166,20 @@ def rule_sensitivity(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+_EMPTY = {"k": 0, "events": 0, "n": 0, "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "i2": np.nan, "tau2": np.nan}
+
+
+def fit_or_note(fit: Callable[[], PooledProportion | None]) -> tuple[PooledProportion | None, str]:
+    """Run one fit; a refusal (``ValueError``) or a warning becomes ``None`` and a note,
+    so that a model the data cannot support shows as a note, not a crash or a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            return fit(), ""
+        except (ValueError, Warning) as exc:
+            return None, str(exc).split("\n")[0]
 
 
 #: The models of the sensitivity panel: name -> options of pool_proportions.
@@ -102,10 +198,15 @@ def model_sensitivity(
 ) -> pd.DataFrame:
     """Each outcome pooled under each model: one row per (outcome, model) with
     ``estimate``, ``ci_low``, ``ci_high`` (percent), ``tau2`` (on the model's scale) and
-    ``i2``."""
+    ``i2``, and a ``note`` where the model cannot be fitted to these data (the row is then
+    empty)."""
     rows = []
     for outcome in outcomes:
         for name, options in (models or MODELS).items():
-            s = pool_outcome(studies, outcome, **options).summary()
-            rows.append({"outcome": outcome, "model": name, **{k: s[k] for k in ("estimate", "ci_low", "ci_high", "tau2", "i2", "k")}})
+            result, note = fit_or_note(lambda: try_pool(studies, outcome, **options)[0])
+            if result is None and not note:
+                note = f"no cohort reports {OUTCOME_NOUNS.get(outcome, outcome)}"
+            s = result.summary() if result is not None else _EMPTY
+            rows.append({"outcome": outcome, "model": name,
+                         **{k: s[k] for k in ("estimate", "ci_low", "ci_high", "tau2", "i2", "k")}, "note": note})
     return pd.DataFrame(rows)

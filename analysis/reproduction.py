@@ -20,11 +20,12 @@ import pandas as pd
 
 from .data import OUTCOMES
 from .outcomes import pool_outcome, subgroup_outcome
+from .paper import PAPER_ANALYSES
+from .phrasing import OUTCOME_LABELS
 from .proportions import PooledProportion, SubgroupAnalysis
 
 __all__ = [
     "TOLERANCE",
-    "PAPER_ANALYSES",
     "pooled_values",
     "subgroup_values",
     "rate_values",
@@ -32,6 +33,7 @@ __all__ = [
     "paper_values",
     "compare",
     "summary_table",
+    "verdict_sentence",
     "regressions",
     "build_report",
     "BASELINE",
@@ -50,22 +52,6 @@ TOLERANCE: dict[str, float] = {
     "median": 0.1,
 }
 _RELATIVE = {"p", "hr"}
-
-
-#: The paper's subgroup analyses: (outcome, grouping column, categories left out of
-#: the comparison). Undisclosed categories are never compared; the single transposon
-#: cohort and the single cohort without an activation antibody are left out too, which
-#: reproduces the paper's p-values.
-PAPER_ANALYSES: list[tuple[str, str, tuple[str, ...]]] = [
-    ("crs_any", "origin", ("ND",)),
-    ("neurotox", "expansion", ("ND", "none")),
-    ("neurotox", "costim", ("ND",)),
-    ("neurotox", "age", ("ND",)),
-    ("neurotox", "prior_lines", ("ND",)),
-    ("cr", "origin", ("ND",)),
-    ("cr", "loading", ("ND", "transposon")),
-    ("cr", "prior_lines", ("ND",)),
-]
 
 
 def pooled_values(result: PooledProportion, outcome: str, analysis: str = "overall", group: str = "all") -> dict[str, float]:
@@ -220,14 +206,6 @@ def compare(
     return pd.DataFrame(rows)
 
 
-OUTCOME_LABELS: dict[str, str] = {
-    "crs_any": "CRS, any grade",
-    "crs_severe": "CRS, grade ≥3",
-    "neurotox": "Neurotoxicity",
-    "orr": "Objective response",
-    "cr": "Complete response",
-    "crb401_orr": "Objective response, CRB-401",
-}
 _VERDICT_ORDER = ["differs", "close", "match"]
 
 
@@ -287,3 +265,16 @@ def summary_table(report: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def verdict_sentence(report: pd.DataFrame, what: str) -> str:
+    """The tally of a :func:`compare` report in words, with the tolerances behind "close"."""
+    counts = report["verdict"].value_counts()
+    n = {v: int(counts.get(v, 0)) for v in ("match", "close", "differs", "cannot compute")}
+    return (
+        f"Each published number is set beside the value computed here. \"Match\" means the computed value rounds to the "
+        f"printed one; \"close\" means within {TOLERANCE['estimate']:g} percentage point for rates and their limits, "
+        f"{TOLERANCE['i2']:g} points for I² and a relative {TOLERANCE['p']:.0%} for p-values. Of {len(report)} {what}, "
+        f"{n['match']} match, {n['close']} {'is' if n['close'] == 1 else 'are'} close, {n['differs']} "
+        f"{'differs' if n['differs'] == 1 else 'differ'} and {n['cannot compute']} cannot be computed from the data."
+    )

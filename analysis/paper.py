@@ -1,0 +1,149 @@
+"""What is specific to the 2020 paper (Roex et al., *J Hematol Oncol* 2020), in one place.
+
+The outcomes it pooled, the subgroup comparisons it ran and the categories it left out
+of them, the studies the chapters use as worked examples, the surrogate-control studies
+of its survival analysis and the files of its data and published numbers. Chapters and
+the reproduction report read these; no chapter names a study itself. On a table that
+lacks an example study, :func:`example_study` picks one from the data and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from .data import DEFAULT_COVARIATES, DEFAULT_PUBLISHED, DEFAULT_STUDIES
+
+__all__ = [
+    "STUDIES",
+    "PUBLISHED",
+    "COVARIATES",
+    "OUTCOMES",
+    "NOT_COMPARED",
+    "LEFT_OUT",
+    "excluded",
+    "SUBGROUP_ANALYSES",
+    "PAPER_ANALYSES",
+    "ORR_FACTORS",
+    "EXAMPLES",
+    "PFS_CONTROL_STUDIES",
+    "PFS_COMPARISONS",
+    "TABLE2_COLUMNS",
+    "is_paper_table",
+    "checksum",
+    "example_study",
+    "changed_cohorts",
+]
+
+#: The paper's Table 1 as published, its published numbers, and the study covariates
+#: (median age, prior lines) the book sourced or inferred for its cohorts.
+STUDIES = DEFAULT_STUDIES
+PUBLISHED = DEFAULT_PUBLISHED
+COVARIATES = DEFAULT_COVARIATES
+
+#: The outcomes the paper pooled.
+OUTCOMES: tuple[str, ...] = ("crs_any", "crs_severe", "neurotox", "orr", "cr")
+
+#: Categories never compared: undisclosed.
+NOT_COMPARED: tuple[str, ...] = ("ND",)
+
+#: Categories of a single cohort that the paper left out of a comparison. This is an
+#: inference: leaving them out is what reproduces the paper's p-values.
+LEFT_OUT: dict[str, tuple[str, ...]] = {"expansion": ("none",), "loading": ("transposon",)}
+
+
+def excluded(by: str, base: tuple[str, ...] | list[str] = NOT_COMPARED) -> list[str]:
+    """Categories left out of a comparison by ``by``: ``base`` plus the paper's own."""
+    return list(dict.fromkeys([*base, *LEFT_OUT.get(by, ())]))
+
+
+#: The paper's subgroup comparisons: (outcome, grouping column).
+SUBGROUP_ANALYSES: tuple[tuple[str, str], ...] = (
+    ("crs_any", "origin"),
+    ("neurotox", "expansion"),
+    ("neurotox", "costim"),
+    ("neurotox", "age"),
+    ("neurotox", "prior_lines"),
+    ("cr", "origin"),
+    ("cr", "loading"),
+    ("cr", "prior_lines"),
+)
+
+#: The same with the categories each leaves out, as the reproduction report runs them.
+PAPER_ANALYSES: list[tuple[str, str, tuple[str, ...]]] = [
+    (outcome, by, tuple(excluded(by))) for outcome, by in SUBGROUP_ANALYSES
+]
+
+#: Product features by which the paper reports no ORR difference; the book tests them.
+ORR_FACTORS: tuple[str, ...] = ("origin", "loading", "costim")
+
+#: Worked examples: the CRB-401 trial's row (bb2121), used to teach the model by hand
+#: and as the case study; the LEGEND-2 cohort of the paper's Table 2.
+EXAMPLES: dict[str, str] = {
+    "teaching": "NCT02658929",
+    "crb401": "NCT02658929",
+    "legend2": "NCT03090659-2",
+}
+
+#: The trials whose lowest, inactive dose levels form the paper's surrogate PFS control.
+PFS_CONTROL_STUDIES: tuple[str, ...] = ("NCT02658929", "NCT02546167", "NCT02215967-1", "NCT03070327")
+
+#: The paper's PFS comparisons: grouping -> (reference group, comparison group), as in
+#: its Figure 3 (hazard ratios are of the second against the first).
+PFS_COMPARISONS: dict[str, tuple[str, str]] = {
+    "dose_activity": ("inactive", "active"),
+    "loading": ("retroviral", "lentiviral"),
+    "costim": ("4-1BB", "CD28"),
+    "origin": ("murine", "camelid"),
+}
+
+#: The two columns of the paper's Table 2.
+TABLE2_COLUMNS: dict[str, str] = {"karmma": "KarMMa (bb2121)", "legend": "LEGEND-2 (LCAR-B38M)"}
+
+
+def is_paper_table(path: str | Path | None) -> bool:
+    """Whether ``path`` is the paper's Table 1 as shipped (byte for byte)."""
+    return path is None or Path(path).resolve() == STUDIES or Path(path).read_bytes() == STUDIES.read_bytes()
+
+
+def checksum(path: str | Path | None) -> str:
+    """A short SHA-256 of a file: enough to tell two tables apart at a glance."""
+    return hashlib.sha256(Path(path or STUDIES).read_bytes()).hexdigest()[:10]
+
+
+def example_study(studies: pd.DataFrame, role: str, requested: str | None = None) -> tuple[str, str]:
+    """The study id to use as the ``role`` example, and a note when it is not the paper's.
+
+    ``requested`` (a chapter parameter) overrides the paper's choice. When the study is
+    not in ``studies``, the largest cohort stands in and the note says so.
+    """
+    wanted = requested or EXAMPLES[role]
+    if wanted in set(studies["study_id"]):
+        return wanted, ""
+    if studies.empty:
+        raise ValueError("no study to use as an example")
+    largest = studies.loc[studies["n_total"].idxmax()]
+    return largest["study_id"], (
+        f"The example cohort {wanted} is not in this table; the largest cohort, {largest['label']}, "
+        "is used instead."
+    )
+
+
+_IDENTITY = ["study_id", "product", "n_safety", "n_response"]
+
+
+def _paper_frame() -> pd.DataFrame:
+    from .data import load_studies
+
+    return load_studies(STUDIES)
+
+
+def changed_cohorts(studies: pd.DataFrame) -> list[str]:
+    """Ids that the paper's table also has, but with another product or sample size."""
+    reference = _paper_frame()[_IDENTITY]
+    merged = studies[_IDENTITY].merge(reference, on="study_id", suffixes=("", "_paper"))
+    differs = (merged["product"] != merged["product_paper"]) | (merged["n_safety"] != merged["n_safety_paper"]) | (
+        merged["n_response"] != merged["n_response_paper"])
+    return merged.loc[differs, "study_id"].tolist()

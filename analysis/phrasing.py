@@ -1,0 +1,245 @@
+"""Sentences that state a direction, a ranking, a size or a significance, made from numbers.
+
+The book's prose never states such a thing in typed text: it would be true only for the
+table the sentence was written against. Chapters call these helpers instead, with the
+significance level a parameter, so every claim is re-derived from the table a book is
+built from. Human labels for outcomes, factors and categories live here too, so that no
+code name reaches a reader.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+__all__ = [
+    "ALPHA",
+    "OUTCOME_LABELS",
+    "OUTCOME_NOUNS",
+    "FACTOR_LABELS",
+    "GROUP_LABELS",
+    "plural",
+    "join",
+    "number",
+    "percent",
+    "interval",
+    "p_value",
+    "significant",
+    "estimate_text",
+    "heterogeneity_sentence",
+    "compare_rates",
+    "subgroup_sentence",
+    "pooled_sentence",
+    "prediction_sentence",
+    "group_label",
+]
+
+#: The default significance level of the book's tests.
+ALPHA = 0.05
+
+OUTCOME_LABELS: dict[str, str] = {
+    "crs_any": "CRS, any grade",
+    "crs_severe": "CRS, grade ≥3",
+    "neurotox": "Neurotoxicity",
+    "orr": "Objective response",
+    "cr": "Complete response",
+    "crb401_orr": "Objective response, CRB-401",
+}
+
+#: Outcomes as the subject of a sentence.
+OUTCOME_NOUNS: dict[str, str] = {
+    "crs_any": "CRS of any grade",
+    "crs_severe": "severe (grade ≥3) CRS",
+    "neurotox": "neurotoxicity",
+    "orr": "objective response",
+    "cr": "complete response",
+}
+
+FACTOR_LABELS: dict[str, str] = {
+    "origin": "binder origin",
+    "expansion": "T-cell activation",
+    "loading": "gene-transfer vector",
+    "costim": "co-stimulatory domain",
+    "age": "median age",
+    "prior_lines": "median prior lines of therapy",
+    "high_risk": "share of high-risk patients",
+}
+
+#: Categories as they read after "cohorts with …".
+GROUP_LABELS: dict[str, str] = {
+    "murine": "murine binders",
+    "human": "human(ized) binders",
+    "camelid": "camelid binders",
+    "anti-CD3": "anti-CD3 activation alone",
+    "anti-CD3/CD28": "anti-CD3/CD28 activation",
+    "none": "no activation antibody",
+    "lentiviral": "lentiviral vectors",
+    "retroviral": "retroviral vectors",
+    "transposon": "a transposon",
+    "4-1BB": "a 4-1BB domain",
+    "CD28": "a CD28 domain",
+    ">=5": "a median of five or more prior lines",
+    "<5": "a median of fewer than five prior lines",
+    ">=60": "a median age of 60 or more",
+    "<60": "a median age under 60",
+    ">=50%": "half or more high-risk patients",
+    "<50%": "under half high-risk patients",
+    "ND": "an undisclosed value",
+}
+
+
+def group_label(group: str) -> str:
+    """A category as prose (``"murine"`` -> ``"murine binders"``); unknown ones as given."""
+    return GROUP_LABELS.get(group, group)
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """``1 cohort``, ``2 cohorts``, ``1 analysis``/``2 analyses`` (with ``plural_form``)."""
+    return f"{count:,} {noun if count == 1 else (plural_form or noun + 's')}"
+
+
+def join(items: Sequence[str], conjunction: str = "and") -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def number(value: float, decimals: int = 1) -> str:
+    """A number rounded for prose; ``—`` when it is not finite."""
+    return f"{value:.{decimals}f}" if math.isfinite(value) else "—"
+
+
+def percent(value: float, decimals: int = 1) -> str:
+    return f"{number(value, decimals)}%" if math.isfinite(value) else "—"
+
+
+def interval(low: float, high: float, decimals: int = 1, unit: str = "%") -> str:
+    """``68.6–88.2%``; a single value when both ends round alike (never ``94–94%``)."""
+    a, b = number(low, decimals), number(high, decimals)
+    if a == "—" or b == "—":
+        return "not estimable"
+    return f"{a}{unit}" if a == b else f"{a}–{b}{unit}"
+
+
+def p_value(p: float) -> str:
+    """``p = 0.028``, ``p = 0.28``, ``p < 0.001`` as journals print them."""
+    if not math.isfinite(p):
+        return "p not estimable"
+    if p < 0.001:
+        return "p < 0.001"
+    return f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
+
+
+def significant(p: float, alpha: float = ALPHA) -> bool:
+    return math.isfinite(p) and p < alpha
+
+
+def estimate_text(estimate: float, low: float, high: float, k: int | None = None, decimals: int = 1) -> str:
+    """``80.2% (95% CI 68.6–88.2; 25 cohorts)``; "not estimable" without an estimate."""
+    if not math.isfinite(estimate):
+        return "not estimable" + (f" ({plural(k, 'cohort')})" if k is not None else "")
+    text = f"{percent(estimate, decimals)} (95% CI {interval(low, high, decimals)}"
+    return text + (f", {plural(k, 'cohort')})" if k is not None else ")")
+
+
+def heterogeneity_sentence(i2: float, q_p: float, k: int, alpha: float = ALPHA) -> str:
+    """Whether the cohorts disagree more than sampling error allows, from the Q-test."""
+    if k < 2:
+        return "With a single cohort there is no between-cohort heterogeneity to estimate."
+    stats_text = f"I² = {number(i2, 0)}%, Q-test {p_value(q_p)}"
+    if significant(q_p, alpha):
+        return (f"The cohorts disagree more than sampling error alone would explain ({stats_text}): "
+                "part of the spread reflects real differences between them.")
+    return (f"The spread between cohorts is compatible with sampling error alone ({stats_text}, "
+            f"not below the {alpha:g} level), though with few or small cohorts this test has little power.")
+
+
+def compare_rates(first: str, a: float, second: str, b: float, decimals: int = 1) -> str:
+    """``grade ≥3 CRS (6.7%) is rarer than CRS of any grade (80.2%), about one twelfth of it``.
+
+    The direction and the size come from the two numbers; equal after rounding reads
+    "about as frequent as"."""
+    a_text, b_text = percent(a, decimals), percent(b, decimals)
+    if a_text == "—" or b_text == "—":
+        return f"{first} ({a_text}) cannot be compared with {second} ({b_text})"
+    if a_text == b_text:
+        return f"{first} ({a_text}) is about as frequent as {second} ({b_text})"
+    lower = a < b
+    word = "rarer than" if lower else "more frequent than"
+    small, large = (a, b) if lower else (b, a)
+    size = ""
+    if small > 0 and large / small >= 2:
+        ratio = large / small
+        fraction = _ordinal_fraction(round(ratio))
+        size = (f", about {'half' if fraction == 'half' else 'a ' + fraction if fraction[0].isalpha() else fraction} of it" if lower
+                else f", about {round(ratio)} times as frequent")
+    return f"{first} ({a_text}) is {word} {second} ({b_text}){size}"
+
+
+_FRACTIONS = ("half third quarter fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+              "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
+
+
+def _ordinal_fraction(n: int) -> str:
+    """2 -> "half", 12 -> "twelfth"; beyond twenty, "1/n"."""
+    return _FRACTIONS[n - 2] if 2 <= n <= 20 else f"1/{n}"
+
+
+def subgroup_sentence(
+    outcome: str,
+    factor: str,
+    groups: Mapping[str, Mapping[str, float]],
+    p: float,
+    alpha: float = ALPHA,
+) -> str:
+    """A ranking of subgroup estimates and the verdict of the test for differences.
+
+    ``groups`` maps each category to ``estimate``, ``ci_low``, ``ci_high`` (percent) and
+    ``k``. The ranking describes the point estimates; whether they differ beyond chance
+    is the test's verdict at ``alpha``, stated separately so the two are never confused.
+    """
+    noun = OUTCOME_NOUNS.get(outcome, outcome)
+    ordered = sorted(groups.items(), key=lambda item: item[1]["estimate"])
+    described = [f"{group_label(g)} {estimate_text(r['estimate'], r['ci_low'], r['ci_high'], int(r['k']))}" for g, r in ordered]
+    (low_name, low), (high_name, high) = ordered[0], ordered[-1]
+    if percent(low["estimate"]) == percent(high["estimate"]):
+        ranking = f"By {FACTOR_LABELS.get(factor, factor)}, {noun} was about equally frequent in every subgroup"
+    elif len(ordered) == 2:
+        ranking = (f"By {FACTOR_LABELS.get(factor, factor)}, {noun} was less frequent with {group_label(low_name)} "
+                   f"than with {group_label(high_name)}")
+    else:
+        ranking = (f"By {FACTOR_LABELS.get(factor, factor)}, {noun} was least frequent with {group_label(low_name)} "
+                   f"and most frequent with {group_label(high_name)}")
+    if significant(p, alpha):
+        verdict = (f"The test for subgroup differences gives {p_value(p)}, below the {alpha:g} level: "
+                   "the subgroups differ more than chance alone would explain.")
+    else:
+        verdict = (f"The test for subgroup differences gives {p_value(p)}, not below the {alpha:g} level: "
+                   "these data do not show a difference beyond chance.")
+    return f"{ranking}: {'; '.join(described)}. {verdict}"
+
+
+def pooled_sentence(outcome: str, summary: Mapping[str, float] | None, note: str = "") -> str:
+    """``The pooled rate of neurotoxicity is 10.4% (95% CI 6.7–16.0; 27 cohorts, 639
+    patients).``, or ``note`` when the table cannot give the outcome."""
+    if summary is None:
+        return note
+    noun = OUTCOME_NOUNS.get(outcome, outcome)
+    return (f"The pooled rate of {noun} is {percent(summary['estimate'])} (95% CI "
+            f"{interval(summary['ci_low'], summary['ci_high'])}; {plural(int(summary['k']), 'cohort')}, "
+            f"{plural(int(summary['n']), 'patient')}).")
+
+
+def prediction_sentence(outcome: str, summary: Mapping[str, float] | None) -> str:
+    """Where a new cohort's rate would be expected to fall, and how wide that range is."""
+    if summary is None:
+        return ""
+    if int(summary["k"]) < 2:
+        return "With a single cohort there is no prediction interval beyond its own confidence interval."
+    width = summary["pi_high"] - summary["pi_low"]
+    return (f"The 95% prediction interval, {interval(summary['pi_low'], summary['pi_high'])}, is where the rate of "
+            f"{OUTCOME_NOUNS.get(outcome, outcome)} in a new cohort like these would be expected to fall; "
+            f"it spans {number(width, 0)} percentage points, against {number(summary['ci_high'] - summary['ci_low'], 0)} "
+            "for the confidence interval of the pooled mean.")
