@@ -85,7 +85,7 @@ def _others(a: np.ndarray) -> np.ndarray:
     """For each study, the sum of ``a`` over the other studies (no subtraction, so no
     cancellation for non-negative ``a``): sums before it plus sums after it."""
     before = np.cumsum(np.concatenate([np.zeros_like(a[:1]), a[:-1]]), axis=0)
-    after = np.cumsum(np.concatenate([a[:0:-1], np.zeros_like(a[:1])]), axis=0)[::-1]
+    after = np.cumsum(np.concatenate([np.zeros_like(a[:1]), a[:0:-1]]), axis=0)[::-1]
     return before + after
 
 
@@ -196,40 +196,56 @@ def _tau2_sj(d: _Design) -> np.ndarray:
     return tau0 * d.rss(_weights(d, tau0)) / (k - d.p)
 
 
-def _fisher_scoring(d: _Design, method: str) -> np.ndarray:
-    """ML, REML or EB by metafor's Fisher scoring (start: HE truncated at 0)."""
+def _fisher_scoring(d: _Design, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """ML, REML or EB by metafor's Fisher scoring (start: HE truncated at 0).
+
+    Returns tau^2 and the reason for each meta-analysis that failed ("" if none): more
+    than 100 iterations, as metafor, or a step that is not a number -- metafor would
+    halve an infinite step forever.
+    """
     tau2 = np.maximum(0.0, _tau2_he(d))
-    change = np.full(tau2.shape, _THRESHOLD + 1)
+    why = np.full(len(tau2), "", dtype=object)
     active = np.arange(len(tau2))
-    iteration = 0
-    while active.size:
-        iteration += 1
+    for iteration in range(1, _MAXITER + 2):
+        if not active.size:
+            break
         sub = d.subset(active)
         t = tau2[active]
         w = _weights(sub, t)
         _, _, e = sub.wls(w)
-        if method == "EB":
-            k = sub.k
-            adj = (_study_sum(w * e**2) * k / (k - sub.p) - k) / _study_sum(w)
-        else:
-            ypp_y = _study_sum((w * e) ** 2)
-            if method == "ML":
-                adj = (ypp_y - _study_sum(w)) / _study_sum(w**2)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if method == "EB":
+                k = sub.k
+                adj = (_study_sum(w * e**2) * k / (k - sub.p) - k) / _study_sum(w)
             else:
-                tr_p, tr_pp = sub.traces(w)
-                adj = (ypp_y - tr_p) / tr_pp
-        adj = np.where(np.isnan(adj), 0.0, adj)
-        while (t + adj < 0).any():  # step halving keeps tau^2 >= 0
-            adj = np.where(t + adj < 0, adj / 2, adj)
+                ypp_y = _study_sum((w * e) ** 2)
+                if method == "ML":
+                    adj = (ypp_y - _study_sum(w)) / _study_sum(w**2)
+                else:
+                    tr_p, tr_pp = sub.traces(w)
+                    adj = (ypp_y - tr_p) / tr_pp
+        adj = np.where(np.isnan(adj), 0.0, adj)  # as metafor
+        for _ in range(_MAX_HALVINGS):  # step halving keeps tau^2 >= 0
+            below = t + adj < 0
+            if not below.any():
+                break
+            adj = np.where(below, adj / 2, adj)
         new = t + adj
-        change[active] = np.abs(new - t)
-        tau2[active] = new
-        active = active[change[active] > _THRESHOLD]
-        if active.size and iteration > _MAXITER:
-            raise ConvergenceError(method, active, "Fisher scoring did not converge")
-    if method in ("ML", "REML"):
-        tau2 = _ll0_check(d, tau2, method)
-    return tau2
+        broken = ~np.isfinite(new)
+        why[active[broken]] = "the Fisher scoring step is not finite"
+        tau2[active] = np.where(broken, np.nan, new)
+        with np.errstate(invalid="ignore"):
+            moving = np.abs(new - t) > _THRESHOLD
+        if iteration > _MAXITER:  # metafor gives up after iteration 101 whatever its change
+            why[active[~broken]] = f"Fisher scoring did not converge in {_MAXITER} iterations"
+            tau2[active] = np.nan
+            break
+        active = active[moving & ~broken]
+    ok = why == ""
+    if method in ("ML", "REML") and ok.any():
+        rows = np.flatnonzero(ok)
+        tau2[rows] = _ll0_check(d.subset(rows), tau2[rows], method)
+    return tau2, why
 
 
 def _loglik(d: _Design, tau2: np.ndarray, method: str) -> np.ndarray:
@@ -308,7 +324,15 @@ def _brent_root(f: Callable[[np.ndarray, np.ndarray], np.ndarray], lower: np.nda
     return root, failed
 
 
-def _tau2_pm(d: _Design) -> np.ndarray:
+def _tau2_max(d: _Design) -> np.ndarray:
+    """metafor's upper end of the tau^2 search: max(100, 10 * mad(y)^2) per meta-analysis."""
+    y = np.where(d.ok, d.y, np.nan).T
+    centre = np.nanmedian(y, axis=1)
+    mad = _MAD * np.nanmedian(np.abs(y - centre[:, None]), axis=1)
+    return np.maximum(_TAU2_MAX, 10 * mad**2)
+
+
+def _tau2_pm(d: _Design) -> tuple[np.ndarray, np.ndarray]:
     """Paule-Mandel: the tau^2 at which the generalized Q equals its df."""
     target = (d.k - d.p).astype(float)
     m = len(target)
@@ -318,31 +342,32 @@ def _tau2_pm(d: _Design) -> np.ndarray:
         return sub.rss(_weights(sub, t)) - target[rows]
 
     all_rows = np.arange(m)
+    upper = _tau2_max(d)
     at_zero = excess(np.zeros(m), all_rows) < 0
-    at_max = excess(np.full(m, _TAU2_MAX), all_rows) > 0
-    if (at_max & ~at_zero).any():
-        raise ConvergenceError("PM", np.flatnonzero(at_max & ~at_zero), f"the root lies above tau2 = {_TAU2_MAX:g}")
-    tau2 = np.zeros(m)
-    search = np.flatnonzero(~at_zero)
+    too_low = ~at_zero & (excess(upper, all_rows) > 0)
+    why = np.full(m, "", dtype=object)
+    why[too_low] = [f"the root lies above the search bound tau2 = {u:.6g} (metafor: tau2.max)" for u in upper[too_low]]
+    tau2 = np.where(too_low, np.nan, 0.0)
+    search = np.flatnonzero(~at_zero & ~too_low)
     if search.size:
         roots, failed = _brent_root(
-            lambda t, rows: excess(t, search[rows]),
-            np.zeros(search.size),
-            np.full(search.size, _TAU2_MAX),
-            _TOL,
-            _MAXITER,
+            lambda t, rows: excess(t, search[rows]), np.zeros(search.size), upper[search], _TOL, _MAXITER
         )
-        if failed.any():
-            raise ConvergenceError("PM", search[failed], "the root search did not converge")
-        tau2[search] = roots
-    return tau2
+        tau2[search] = np.where(failed, np.nan, roots)
+        why[search[failed]] = f"the root search did not converge in {_MAXITER} iterations"
+    return tau2, why
 
 
-_TAU2_ESTIMATORS: dict[str, Callable[[_Design], np.ndarray]] = {
-    "DL": _tau2_dl,
-    "HE": _tau2_he,
-    "HS": _tau2_hs,
-    "SJ": _tau2_sj,
+def _closed_form(estimator: Callable[[_Design], np.ndarray]) -> Callable[[_Design], tuple[np.ndarray, np.ndarray]]:
+    """A non-iterative estimator, which cannot fail, with the iterative ones' signature."""
+    return lambda d: (estimator(d), np.full(d.y.shape[1], "", dtype=object))
+
+
+_TAU2_ESTIMATORS: dict[str, Callable[[_Design], tuple[np.ndarray, np.ndarray]]] = {
+    "DL": _closed_form(_tau2_dl),
+    "HE": _closed_form(_tau2_he),
+    "HS": _closed_form(_tau2_hs),
+    "SJ": _closed_form(_tau2_sj),
     "ML": lambda d: _fisher_scoring(d, "ML"),
     "REML": lambda d: _fisher_scoring(d, "REML"),
     "EB": lambda d: _fisher_scoring(d, "EB"),
@@ -350,13 +375,35 @@ _TAU2_ESTIMATORS: dict[str, Callable[[_Design], np.ndarray]] = {
 }
 
 
-def _tau2(d: _Design, method: str) -> np.ndarray:
-    tau2 = np.zeros(d.y.shape[1])
+def _tau2(d: _Design, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """tau^2 (truncated at 0; NaN where the estimator failed) and why it failed."""
+    m = d.y.shape[1]
+    tau2, why = np.zeros(m), np.full(m, "", dtype=object)
     several = d.k > d.p  # metafor fixes tau^2 = 0 when there is no residual df (k = 1)
     if several.any():
         rows = np.flatnonzero(several)
-        tau2[rows] = np.maximum(0.0, _TAU2_ESTIMATORS[method](d.subset(rows)))
-    return tau2
+        estimate, why[rows] = _TAU2_ESTIMATORS[method](d.subset(rows))
+        tau2[rows] = np.maximum(0.0, estimate)
+    return tau2, why
+
+
+def _nan_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``a`` (m, ...) with NaN in the rows marked by ``rows`` (m,)."""
+    return np.where(rows.reshape((-1,) + (1,) * (a.ndim - 1)), np.nan, a)
+
+
+def _warn_variance_ratio(d: _Design) -> None:
+    """metafor's warning when the sampling variances span seven orders of magnitude."""
+    v = np.where(d.ok, d.v, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        extreme = np.nanmax(v, axis=0) / np.nanmin(v, axis=0) >= _VARIANCE_RATIO
+    if extreme.any():
+        where = "" if len(extreme) == 1 else f" in {int(extreme.sum())} meta-analyses"
+        warnings.warn(
+            "Ratio of largest to smallest sampling variance extremely large" + where
+            + ". May not be able to obtain stable results (metafor's warning).",
+            stacklevel=4,
+        )
 
 
 # --- the model -----------------------------------------------------------------------------
@@ -368,11 +415,13 @@ class RandomEffectsFit:
 
     ``beta`` (m, p) and ``vb`` (m, p, p) are the coefficients and their covariance
     (Knapp-Hartung-scaled for ``ci="hksj"``); ``crit`` is the normal or t quantile used
-    for CIs and prediction intervals, with ``ddf`` degrees of freedom (``inf`` for z).
+    for CIs, with ``ddf`` degrees of freedom (``inf`` for z).
     ``q``/``q_df``/``q_p`` test residual heterogeneity, ``i2`` (%) and ``h2`` follow
     metafor's definitions, ``weights`` are the random-effects weights (m, k) and ``s2w``
     the Knapp-Hartung scale factor applied to ``vb`` (1 for ``ci="z"``). ``vt`` is
     metafor's "typical" within-study variance (k - p) / tr(P), which defines I^2 and H^2.
+    ``notes`` says why a meta-analysis could not be fitted ("" where it was); its fields
+    are NaN (only with ``errors="nan"``).
     """
 
     beta: np.ndarray
@@ -389,10 +438,15 @@ class RandomEffectsFit:
     k: np.ndarray
     s2w: np.ndarray
     vt: np.ndarray
+    notes: np.ndarray
 
     @property
     def se(self) -> np.ndarray:
         return np.sqrt(np.diagonal(self.vb, axis1=1, axis2=2))
+
+    @property
+    def failed(self) -> np.ndarray:
+        return self.notes != ""
 
 
 def fit_random_effects(
@@ -404,23 +458,33 @@ def fit_random_effects(
     tau2: str = "DL",
     ci: str = "z",
     level: float = 0.95,
+    errors: str = "raise",
 ) -> RandomEffectsFit:
     """Fit ``y_i ~ N(x_i' beta, v_i + tau^2)`` for every row of a batch.
 
     ``y``, ``v``, ``ok`` are (m, k) and ``X`` (m, k, p), defaulting to an intercept.
-    Raises :class:`ConvergenceError` where an iterative estimator fails.
+    Where an iterative estimator fails, raises :class:`ConvergenceError` naming the
+    rows, or with ``errors="nan"`` gives those rows NaN fields and a note.
     """
     if tau2 not in TAU2_METHODS:
         raise ValueError(f"tau2={tau2!r} is not supported; choose one of {sorted(TAU2_METHODS)}")
     if ci not in CI_METHODS:
         raise ValueError(f"ci={ci!r} is not supported; choose one of {sorted(CI_METHODS)}")
+    if errors not in ERRORS:
+        raise ValueError(f"errors={errors!r} is not supported; choose one of {sorted(ERRORS)}")
     ok_t = np.ascontiguousarray(ok.T)
     X_t = None if X is None else np.where(ok_t[:, :, None], np.moveaxis(X, 0, 1), 0.0)
     d = _Design(np.where(ok_t, y.T, 0.0), np.where(ok_t, v.T, 1.0), X_t, ok_t)
     k, p = d.k, d.p
     if (k < p).any():
         raise ValueError(f"a model with {p} coefficients needs at least {p} studies")
-    tau2_hat = _tau2(d, tau2)
+    _warn_variance_ratio(d)
+    tau2_hat, notes = _tau2(d, tau2)
+    failed = notes != ""
+    if failed.any() and errors == "raise":
+        rows = np.flatnonzero(failed)
+        raise ConvergenceError(tau2, rows, str(notes[rows[0]]))
+    tau2_hat = np.where(failed, 0.0, tau2_hat)  # fitted as tau^2 = 0, then set to NaN
 
     w = _weights(d, tau2_hat)
     beta, vb, e = d.wls(w)
@@ -454,7 +518,10 @@ def fit_random_effects(
         i2 = np.where(has_df, 100 * tau2_hat / (vt + tau2_hat), 0.0)
         h2 = np.where(has_df, tau2_hat / vt + 1, 1.0)
     q_p = np.where(has_df, stats.chi2.sf(q, np.maximum(df, 1)), 1.0)
+    if failed.any():
+        beta, vb, tau2_hat, i2, h2, scale = (_nan_rows(a, failed) for a in (beta, vb, tau2_hat, i2, h2, scale))
+        w = np.where(failed, np.nan, w)
     return RandomEffectsFit(
         beta=beta, vb=vb, tau2=tau2_hat, q=q, q_df=df, q_p=q_p, i2=i2, h2=h2,
-        ddf=ddf, crit=crit, weights=np.ascontiguousarray(w.T), k=k, s2w=scale, vt=vt,
+        ddf=ddf, crit=crit, weights=np.ascontiguousarray(w.T), k=k, s2w=scale, vt=vt, notes=notes,
     )
