@@ -574,16 +574,17 @@ def parse_dose(text: str) -> list[tuple[float, float, bool]]:
     return found
 
 
-def dose_ranges(studies: pd.DataFrame) -> dict[str, float]:
-    """Lowest and highest doses across studies, per kilogram and flat (10^6 cells),
-    and how many studies report no dose."""
-    ranges = [r for text in studies["dose"] for r in parse_dose(str(text))]
+def dose_ranges(studies: pd.DataFrame) -> dict[str, float | None]:
+    """Lowest and highest doses across studies, per kilogram and flat (10^6 cells; None
+    where no study doses that way), and how many studies report no dose."""
+    texts = [str(text) for text in studies["dose"]]
+    ranges = [r for text in texts for r in parse_dose(text)]
     per_kg = [x for lo, hi, kg in ranges if kg for x in (lo, hi)]
     flat = [x for lo, hi, kg in ranges if not kg for x in (lo, hi)]
     return {
-        "per_kg_min": min(per_kg), "per_kg_max": max(per_kg),
-        "flat_min": min(flat), "flat_max": max(flat),
-        "not_reported": sum(1 for text in studies["dose"] if not parse_dose(str(text))),
+        "per_kg_min": min(per_kg, default=None), "per_kg_max": max(per_kg, default=None),
+        "flat_min": min(flat, default=None), "flat_max": max(flat, default=None),
+        "not_reported": sum(1 for text in texts if not parse_dose(text)),
     }
 
 

@@ -30,6 +30,8 @@ __all__ = [
     "compare_rates",
     "subgroup_sentence",
     "pooled_sentence",
+    "dose_sentence",
+    "composition_sentence",
     "prediction_sentence",
     "group_label",
 ]
@@ -243,3 +245,29 @@ def prediction_sentence(outcome: str, summary: Mapping[str, float] | None) -> st
             f"{OUTCOME_NOUNS.get(outcome, outcome)} in a new cohort like these would be expected to fall; "
             f"it spans {number(width, 0)} percentage points, against {number(summary['ci_high'] - summary['ci_low'], 0)} "
             "for the confidence interval of the pooled mean.")
+
+
+def dose_sentence(ranges: Mapping[str, float | None], k: int) -> str:
+    """The dose ranges of :func:`analysis.data.dose_ranges` in words."""
+    parts = []
+    if ranges["per_kg_min"] is not None:
+        parts.append(f"per kilogram, from {ranges['per_kg_min']:g} to {ranges['per_kg_max']:g} × 10⁶ cells/kg")
+    if ranges["flat_min"] is not None:
+        parts.append(f"as a flat dose, from {ranges['flat_min']:g} to {ranges['flat_max']:g} × 10⁶ cells")
+    missing = int(ranges["not_reported"])
+    if not parts:
+        return "No cohort of this table reports its dose."
+    text = f"Doses were given {join(parts, 'or')}"
+    if missing:
+        text += f"; {plural(missing, 'cohort')} of {k} did not report the dose"
+    return text + "."
+
+
+def composition_sentence(patients: Mapping[str, float], total: float, what: str) -> str:
+    """``Gene transfer was lentiviral for 489 patients (76.4%), retroviral for …``: the
+    categories present, largest first."""
+    present = sorted(((g, n) for g, n in patients.items() if n > 0), key=lambda item: -item[1])
+    if not present:
+        return ""
+    parts = [f"{'not disclosed' if g == 'ND' else g} for {plural(int(n), 'patient')} ({percent(100 * n / total)})" for g, n in present]
+    return f"{what} {join(parts)}."

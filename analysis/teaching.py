@@ -50,7 +50,7 @@ def dl_steps(events: Sequence[int], n: Sequence[int], labels: Sequence[str] | No
     q = sum_wy2 - sum_wy**2 / sum_w  # = sum w (y - mu_fixed)^2
     df = k - 1
     c = sum_w - sum_w2 / sum_w
-    tau2 = max(0.0, (q - df) / c)
+    tau2 = max(0.0, (q - df) / c) if df > 0 else 0.0  # one study: no between-study variance
     w_star = 1 / (v + tau2)
     mu = (w_star * y).sum() / w_star.sum()
     se = np.sqrt(1 / w_star.sum())
