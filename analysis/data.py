@@ -72,6 +72,9 @@ PERCENT_COLUMNS: dict[str, str] = {
     "cr_vgpr_pct": "n_response",
 }
 TEXT_COLUMNS = ["study_id", "product", "binder", "expansion", "loading", "costim"]
+#: Optional: objective response given directly, for reports that print ORR but not its
+#: CR/VGPR/PR split. When given it is the cohort's ORR; a split that is also known must agree.
+OPTIONAL_PERCENT_COLUMNS: dict[str, str] = {"orr_pct": "n_response"}
 REQUIRED_COLUMNS = TEXT_COLUMNS + ["n_safety", "n_response"] + list(PERCENT_COLUMNS)
 OPTIONAL_TEXT_COLUMNS = ["registration", "car_product", "refs", "dose", "conditioning", "phase", "source"]
 # Marker for "not disclosed" in a percentage column (Table 1 writes "ND").
@@ -400,8 +403,10 @@ def load_studies(
 
     percents: dict[str, _Column] = {}
     counts: dict[str, _Column | None] = {}
-    for order, (column, denominator) in enumerate(PERCENT_COLUMNS.items(), start=10):
-        pct = percents[column] = _parse_percents(raw[column])
+    given_columns = {**PERCENT_COLUMNS, **{c: d for c, d in OPTIONAL_PERCENT_COLUMNS.items()
+                                           if c in raw.columns or _COUNT_OF[c] in raw.columns}}
+    for order, (column, denominator) in enumerate(given_columns.items(), start=10):
+        pct = percents[column] = _parse_percents(raw[column] if column in raw.columns else pd.Series([""] * rows))
         flag(pct.errors != "", column, order, lambda i, e=pct.errors: e[i])
         count_column = _COUNT_OF[column]
         if count_column not in raw.columns:
@@ -442,6 +447,12 @@ def load_studies(
             f"categories: {', '.join(CATEGORIES[o])})"))
 
     events = _derive(percents, counts, sizes, rules)
+    if "orr_pct" in percents:
+        split = events["cr"] + events["vgpr"] + events["pr"]
+        with np.errstate(invalid="ignore"):
+            disagree = ~np.isnan(split) & (split != events["orr"])
+        flag(disagree, "orr_pct", 59, lambda i: (
+            f"objective response {events['orr'][i]:g} does not equal CR + VGPR + PR = {split[i]:g}"))
     for order, (outcome, denominator) in enumerate(OUTCOMES.items(), start=60):
         with np.errstate(invalid="ignore"):
             over = events[outcome] > sizes[denominator]
@@ -470,8 +481,11 @@ def load_studies(
 
 
 #: Percentage column -> the optional column that gives the same category as a count.
-_COUNT_OF: dict[str, str] = {column: column.removesuffix("_pct") + "_n" for column in PERCENT_COLUMNS}
+_COUNT_OF: dict[str, str] = {
+    column: column.removesuffix("_pct") + "_n" for column in [*PERCENT_COLUMNS, *OPTIONAL_PERCENT_COLUMNS]
+}
 COUNT_COLUMNS = list(_COUNT_OF.values())
+_DENOMINATOR = {**PERCENT_COLUMNS, **OPTIONAL_PERCENT_COLUMNS}
 
 
 def _derive(
@@ -482,7 +496,7 @@ def _derive(
 
     def category(column: str, absent: Treatment) -> np.ndarray:
         pct, cnt = percents[column], counts[column]
-        from_pct = _round_half_up(pct.values * sizes[PERCENT_COLUMNS[column]] / 100)
+        from_pct = _round_half_up(pct.values * sizes[_DENOMINATOR[column]] / 100)
         value = np.where(pct.nd, not_disclosed, np.where(pct.blank, 0.0 if absent == "zero" else np.nan, from_pct))
         if cnt is not None:
             given = ~cnt.blank
@@ -502,6 +516,9 @@ def _derive(
     cr = np.where(combined_given, combined if rules.combined_cr_vgpr == "cr" else np.nan, cr_alone)
     vgpr = np.where(combined_given, np.nan, vgpr_alone)
     orr = np.where(combined_given, combined + pr, cr_alone + vgpr_alone + pr)
+    if "orr_pct" in percents:
+        direct = category("orr_pct", "missing")
+        orr = np.where(np.isnan(direct), orr, direct)
     return {
         "crs_any": mild + severe,
         "crs_severe": severe,
@@ -517,7 +534,7 @@ def _rounding_notes(percents: dict[str, _Column], counts: dict[str, _Column | No
     """Per study: the percentages used that no whole count of the denominator rounds to."""
     notes: list[list[str]] = [[] for _ in range(len(sizes["n_safety"]))]
     for column, pct in percents.items():
-        n = sizes[PERCENT_COLUMNS[column]]
+        n = sizes[_DENOMINATOR[column]]
         used = ~np.isnan(pct.values)
         if counts[column] is not None:
             used &= counts[column].blank
