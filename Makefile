@@ -1,7 +1,7 @@
 # The two commands of the README:
 #   make book   venv + pinned install + execute every chapter (papermill) + HTML in _build/html
 #   make test   venv + pinned install + test suite
-# Options: make book DATA=path/to/studies.csv PFS=path/to/curve-folder
+# Options: make book DATA=path/to/studies.csv COVARIATES=path/to/covariates.csv PFS=path/to/curve-folder
 SHELL := /bin/bash
 # Chapters are independent notebooks: execute two at a time (this machine has 2 cores).
 MAKEFLAGS += --jobs=2 --no-print-directory
@@ -14,7 +14,8 @@ PY := $(VENV)/bin/python
 DATA ?= data/studies.csv
 PUBLISHED ?= data/published.csv
 PFS ?= data/pfs
-CHAPTERS := intro methods toxicity response sensitivity pfs crb401 discussion reproduction references
+COVARIATES ?= data/covariates.csv
+CHAPTERS := intro methods toxicity response sensitivity pfs crb401 discussion update reproduction references
 EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
 ENGINE := $(wildcard analysis/*.py) scripts/run_chapter.py
 
@@ -30,22 +31,32 @@ $(VENV)/.installed: requirements.txt Makefile
 	echo "$(CURDIR)" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/bcma_review.pth"
 	touch $@
 
-# A chapter is re-executed when its source, the engine or the data change. The data
-# path itself is part of the stamp, so `make book DATA=other.csv` re-executes.
-_build/data-path.stamp: FORCE
-	@mkdir -p _build
-	@echo "$(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(PFS))" | cmp -s - $@ || echo "$(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(PFS))" > $@
+# A missing or unreadable input stops the build with its name, before anything runs.
+ifneq ($(filter book check,$(MAKECMDGOALS)),)
+  $(foreach input,DATA PUBLISHED COVARIATES,$(if $(wildcard $($(input))),,$(error $(input)=$($(input)): no such file)))
+  $(if $(wildcard $(PFS)/.),,$(error PFS=$(PFS): no such folder))
+endif
+INPUTS := $(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(COVARIATES)) $(abspath $(PFS))
 
-_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) requirements.txt _build/data-path.stamp | $(VENV)/.installed
-	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS)
+# A chapter is re-executed when its source, the engine or the data change. The input
+# paths are part of the stamp, so `make book DATA=other.csv` re-executes.
+_build/data-path.stamp: FORCE
+	@for input in $(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(COVARIATES)); do \
+	  if [ ! -f "$$input" ] || [ ! -r "$$input" ]; then echo "cannot read $$input (not a readable file)" >&2; exit 1; fi; \
+	done
+	@mkdir -p _build
+	@echo "$(INPUTS)" | cmp -s - $@ || echo "$(INPUTS)" > $@
+
+_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) $(COVARIATES) requirements.txt _build/data-path.stamp | $(VENV)/.installed
+	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS) --covariates $(COVARIATES)
 
 # Each chapter's own inputs beyond the study table (a change re-executes only these).
 _build/executed/book/methods.ipynb: data/prisma.csv
-_build/executed/book/toxicity.ipynb _build/executed/book/response.ipynb: data/covariates.csv
-_build/executed/book/discussion.ipynb: data/covariates.csv data/table2.csv
+_build/executed/book/discussion.ipynb: data/table2.csv
+_build/executed/book/update.ipynb: data/update/studies.csv data/update/covariates.csv data/studies.csv data/covariates.csv
 _build/executed/book/pfs.ipynb: $(shell find $(PFS) -type f 2>/dev/null)
 _build/executed/book/crb401.ipynb: data/crb401_response.csv data/crb401_adverse_events.csv
-_build/executed/book/reproduction.ipynb: data/covariates.csv data/crb401_response.csv book/reproduction_baseline.csv
+_build/executed/book/reproduction.ipynb: data/crb401_response.csv book/reproduction_baseline.csv
 
 book: _build/html/.built
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paper
+from .data import load_covariates
 from .phrasing import plural
 
 from .proportions import PooledProportion, SubgroupAnalysis
@@ -153,7 +154,10 @@ def covariate_note(studies: pd.DataFrame, covariates: pd.DataFrame) -> str:
     if unmatched:
         parts.append(f"{plural(len(unmatched), 'covariate row')} {'matches' if len(unmatched) == 1 else 'match'} no cohort of this "
                      f"table and {'is' if len(unmatched) == 1 else 'are'} ignored: {', '.join(unmatched)}.")
-    changed = [sid for sid in paper.changed_cohorts(studies) if sid in has_any]
+    # A changed cohort is a concern only if its covariates are still the 2020 ones.
+    old = load_covariates(paper.COVARIATES).set_index("study_id")
+    changed = [sid for sid in paper.changed_cohorts(studies)
+               if sid in has_any and sid in old.index and old.loc[sid].equals(given.loc[sid].reindex(old.columns))]
     if changed:
         parts.append(f"{plural(len(changed), 'cohort')} share{'s' if len(changed) == 1 else ''} an id with a cohort of the paper's "
                      f"table but not its numbers; the covariates given for {'it' if len(changed) == 1 else 'them'} may describe "

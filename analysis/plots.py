@@ -20,7 +20,7 @@ import pandas as pd
 from .gosh import GoshResult
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram"]
+__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot"]
 
 _ROW_HEIGHT = 0.24  # inches per row
 _POOLED_COLOUR = "#1f4e79"
@@ -238,4 +238,28 @@ def flow_diagram(stages: pd.DataFrame, *, title: str = "") -> Figure:
             ax.annotate("", xy=(0.5, i - 0.32), xytext=(0.5, i - 0.68),
                         arrowprops={"arrowstyle": "-|>", "color": _POOLED_COLOUR})
     ax.set_title(title, loc="left", weight="bold")
+    return fig
+
+
+def editions_plot(table: pd.DataFrame, *, labels: dict[str, str], title: str = "") -> Figure:
+    """Each outcome's pooled estimate and 95% CI in each edition of the study table
+    (rows of :func:`analysis.editions.pooled_side_by_side`), one line per outcome."""
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    editions = list(dict.fromkeys(table["edition"]))
+    colours = ["#1f4e79", "#b2182b", "#4d9221", "#7b3294"]
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(outcomes) * len(editions) + 1.2))
+    offsets = np.linspace(-0.18, 0.18, len(editions)) if len(editions) > 1 else [0.0]
+    for colour, offset, edition in zip(colours, offsets, editions):
+        part = table[table["edition"] == edition].set_index("outcome").loc[outcomes]
+        y = np.arange(len(outcomes))[::-1] + offset
+        ax.errorbar(part["estimate"], y, xerr=[part["estimate"] - part["ci_low"], part["ci_high"] - part["estimate"]],
+                    fmt="o", color=colour, ms=5, capsize=3, label=edition)
+    ax.set_yticks(np.arange(len(outcomes))[::-1], [labels.get(o, o) for o in outcomes])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Pooled rate (%), 95% CI")
+    ax.legend(frameon=False, loc="lower right", fontsize=9)
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    fig.tight_layout()
     return fig

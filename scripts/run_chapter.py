@@ -57,6 +57,7 @@ def run(
     build: Path = ROOT / "_build",
     book: Path = ROOT / "book",
     curves: Path | None = None,
+    covariates: Path | None = None,
 ) -> Path:
     source = book / f"{chapter}.md"
     unexecuted = build / "notebooks" / f"{chapter}.ipynb"
@@ -68,6 +69,8 @@ def run(
     offered = {"studies_path": str(data), "published_path": str(published), "output_dir": str(build)}
     if curves is not None:
         offered["curves_path"] = str(curves)
+    if covariates is not None:
+        offered["covariates_path"] = str(covariates)
     # Each chapter gets the paths it declares in its parameters cell.
     declared = papermill.inspect_notebook(str(unexecuted))
     parameters = {name: value for name, value in offered.items() if name in declared}
@@ -105,10 +108,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "studies.csv", help="study table (CSV)")
     parser.add_argument("--published", type=Path, default=ROOT / "data" / "published.csv", help="published numbers (CSV)")
     parser.add_argument("--curves", type=Path, default=ROOT / "data" / "pfs", help="digitized PFS curve folder")
+    parser.add_argument("--covariates", type=Path, default=ROOT / "data" / "covariates.csv", help="study covariates (CSV)")
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build", help="where notebooks are written")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    run(args.chapter, args.data.resolve(), args.published.resolve(), args.build_dir.resolve(), curves=args.curves.resolve())
+    run(args.chapter, args.data.resolve(), args.published.resolve(), args.build_dir.resolve(), curves=args.curves.resolve(),
+        covariates=args.covariates.resolve())
     print(f"  executed {args.chapter:<12} {time.perf_counter() - start:6.1f} s", file=sys.stderr)
 
 
