@@ -53,14 +53,15 @@ _VARIANCE_RATIO = 1e7
 
 class ConvergenceError(ValueError):
     """An iterative estimator did not converge: ``rows`` are the failed meta-analyses
-    (0-based indices into the batch; shown 1-based), or ``None`` for a single one."""
+    (0-based indices into the batch; shown 1-based unless ``names`` names them), or
+    ``None`` for a single one."""
 
-    def __init__(self, method: str, rows: np.ndarray | None, detail: str) -> None:
+    def __init__(self, method: str, rows: np.ndarray | None, detail: str, names: str | None = None) -> None:
         self.method, self.rows, self.detail = method, rows, detail
         where = ""
         if rows is not None:
-            shown = ", ".join(str(r + 1) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-            where = f" (meta-analysis row{'s' if len(rows) > 1 else ''} {shown})"
+            more = " ..." if len(rows) > 10 else ""
+            where = f" ({names}{more})" if names else f" (meta-analysis rows {', '.join(str(r + 1) for r in rows[:10])}{more})"
         super().__init__(f"{_option_name(method)}: {detail}{where}")
 
 

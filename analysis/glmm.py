@@ -12,10 +12,18 @@ meta-analyses: all rows are maximized together by a damped Newton method with
 finite-difference derivatives, so a batch of simulated meta-analyses is one computation.
 
 The standard error of ``mu`` comes from the inverse Hessian of the log-likelihood in
-(tau, mu), as lme4's ``vcov()`` does. ``q`` is metafor's likelihood-ratio test of
-heterogeneity (``QE.LRT``: saturated vs. common-proportion binomial model), defined even
-for studies with 0 or n events; I^2 and H^2 use metafor's typical within-study variance
-from the logit-scale sampling variances (0.5 added to studies with 0 or n events).
+(tau, mu), as lme4's ``vcov()`` does. Each study's log-likelihood is computed relative to
+its saturated binomial log-likelihood, with studies of more than half events mirrored
+(x -> n - x, logit -> -logit: the same likelihood), so that with n = 1e6 no digits are
+lost to terms of size n; the Hessian's central differences then have no rounding noise to
+amplify. (lme4 differences a log-likelihood of size n * log 2 with a 1e-4 step: for
+events 500000, 1000, 12, 250000 of 1e6 its SE is 2.198 at 7 nodes and 2.276 at 25, where
+the exact value is 2.294, which this Hessian gives at 7 nodes.)
+
+``q`` is metafor's likelihood-ratio test of heterogeneity (``QE.LRT``: saturated vs.
+common-proportion binomial model), defined even for studies with 0 or n events; I^2 and
+H^2 use metafor's typical within-study variance from the logit-scale sampling variances
+(0.5 added to studies with 0 or n events).
 """
 
 from __future__ import annotations
@@ -29,11 +37,18 @@ from scipy import special, stats
 from .estimators import ConvergenceError, _study_sum, fit_random_effects
 from .proportions import (
     _FIELDS,
+    _FLOAT_FIELDS,
+    _PI_UNDEFINED,
+    PI_METHODS,
     PooledProportion,
     PooledProportionBatch,
     _as_counts,
+    _check_level,
+    _check_option,
     _continuity,
+    _count_problems,
     _labels,
+    _scatter,
     clopper_pearson,
 )
 
@@ -44,33 +59,72 @@ _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(N_QUADRATURE)
 _LOG_WEIGHTS = np.log(_WEIGHTS / np.sqrt(2 * np.pi))  # weights of a standard normal
 _MAX_OUTER = 200
 _MAX_INNER = 100
-_STEP = 1e-4  # finite-difference step for the outer derivatives (lme4's deriv12 uses 1e-4)
+_STEP = 1e-4  # finite-difference step for the optimizer (lme4's deriv12 uses 1e-4)
+# Step for the Hessian at the optimum: its truncation error (~ step^2) is far below the
+# rounding noise that a smaller step would amplify.
+_HESSIAN_STEP = 1e-3
 
 
-def _log_binomial(x: np.ndarray, n: np.ndarray, eta: np.ndarray) -> np.ndarray:
-    """log P(x | n, expit(eta)) without the binomial coefficient."""
-    return x * eta - n * np.logaddexp(0.0, eta)
+class _Studies:
+    """The studies of a batch, (k, m) study-major, mirrored to at most half events.
+
+    ``sign`` is -1 for mirrored studies, whose logit is -(mu + tau u); the prior of u
+    is symmetric, so only mu changes sign. ``eta_hat`` and ``p_hat`` are the saturated
+    model's logit and proportion (unused where x = 0, whose saturated log-likelihood is 0).
+    """
+
+    def __init__(self, x: np.ndarray, n: np.ndarray, ok: np.ndarray) -> None:
+        mirrored = x > n / 2
+        self.sign = np.where(mirrored, -1.0, 1.0)
+        self.x = np.where(mirrored, n - x, x)
+        self.n, self.ok = n, ok
+        inner = self.x > 0
+        self.p_hat = np.where(inner, self.x / n, 0.5)
+        self.eta_hat = np.where(inner, np.log(np.where(inner, self.x, 1.0) / (n - self.x)), 0.0)
+        self.inner = inner
+
+    def columns(self, rows: np.ndarray) -> "_Studies":
+        out = object.__new__(_Studies)
+        for name in ("sign", "x", "n", "ok", "p_hat", "eta_hat", "inner"):
+            setattr(out, name, getattr(self, name)[:, rows])
+        return out
+
+    def loglik(self, eta: np.ndarray) -> np.ndarray:
+        """log P(x | n, expit(eta)) minus its saturated value; ``eta`` (k, m, ...)."""
+        x, n, p_hat, eta_hat, inner = (
+            a.reshape(a.shape + (1,) * (eta.ndim - 2)) for a in (self.x, self.n, self.p_hat, self.eta_hat, self.inner)
+        )
+        delta = eta - eta_hat
+        # log(1 + e^eta) - log(1 + e^eta_hat), without overflow on either side of 0
+        softplus_change = np.where(
+            delta > 0,
+            delta + np.log1p((1 - p_hat) * np.expm1(-np.maximum(delta, 0.0))),
+            np.log1p(p_hat * np.expm1(np.minimum(delta, 0.0))),
+        )
+        return np.where(inner, x * delta - n * softplus_change, -n * np.logaddexp(0.0, eta))
 
 
-def _modes(mu: np.ndarray, tau: np.ndarray, x: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Conditional modes of u (k, m) and the curvature there, by safeguarded Newton.
+def _modes(mu: np.ndarray, tau: np.ndarray, s: _Studies) -> tuple[np.ndarray, np.ndarray]:
+    """Conditional modes of u (k, m) and the curvature there, by safeguarded Newton;
+    ``mu`` (k, m) is already signed for mirrored studies.
 
     h(u) = log P(x | mu + tau u) - u^2 / 2 is strictly concave, so Newton steps with
     halving whenever h fails to increase converge from u = 0.
     """
-    u = np.zeros_like(x)
+    u = np.zeros_like(s.x)
 
     def h(u_: np.ndarray) -> np.ndarray:
-        return _log_binomial(x, n, mu + tau * u_) - u_**2 / 2
+        return s.loglik(mu + tau * u_) - u_**2 / 2
 
     current = h(u)
     # Each element stops on its own, so a study's mode does not depend on which other
     # studies or meta-analyses share the batch.
     moving = np.ones(u.shape, dtype=bool)
     for _ in range(_MAX_INNER):
-        p = special.expit(mu + tau * u)
-        gradient = tau * (x - n * p) - u
-        curvature = tau**2 * n * p * (1 - p) + 1
+        eta = mu + tau * u
+        p, q = special.expit(eta), special.expit(-eta)
+        gradient = tau * (s.x - s.n * p) - u
+        curvature = tau**2 * s.n * p * q + 1
         step = np.where(moving, gradient / curvature, 0.0)
         candidate = u + step
         value = h(candidate)
@@ -85,29 +139,25 @@ def _modes(mu: np.ndarray, tau: np.ndarray, x: np.ndarray, n: np.ndarray) -> tup
         moving &= np.abs(step) >= 1e-12 * (1 + np.abs(u))
         if not moving.any():
             break
-    p = special.expit(mu + tau * u)
-    return u, tau**2 * n * p * (1 - p) + 1
+    eta = mu + tau * u
+    return u, tau**2 * s.n * special.expit(eta) * special.expit(-eta) + 1
 
 
-def _loglik(mu: np.ndarray, tau: np.ndarray, x: np.ndarray, n: np.ndarray, ok: np.ndarray, log_choose: np.ndarray) -> np.ndarray:
-    """Marginal log-likelihood per meta-analysis (m,) by adaptive Gauss-Hermite."""
+def _loglik(mu: np.ndarray, tau: np.ndarray, s: _Studies) -> np.ndarray:
+    """Marginal log-likelihood per meta-analysis (m,) by adaptive Gauss-Hermite, up to a
+    constant (the saturated log-likelihood and the binomial coefficients)."""
     tau = np.abs(tau)  # the likelihood is symmetric in tau; derivatives at 0 need tau < 0
-    mode, curvature = _modes(mu, tau, x, n)
+    signed_mu = s.sign * mu
+    mode, curvature = _modes(signed_mu, tau, s)
     sigma = 1 / np.sqrt(curvature)
     u = mode[..., None] + sigma[..., None] * _NODES  # (k, m, nodes)
-    log_terms = (
-        _log_binomial(x[..., None], n[..., None], mu[..., None] + tau[..., None] * u)
-        - u**2 / 2
-        + _NODES**2 / 2
-        + _LOG_WEIGHTS
-    )
-    per_study = np.log(sigma) + special.logsumexp(log_terms, axis=-1) + log_choose
-    return _study_sum(np.where(ok, per_study, 0.0))
+    log_terms = s.loglik(signed_mu[..., None] + tau[..., None] * u) - u**2 / 2 + _NODES**2 / 2 + _LOG_WEIGHTS
+    per_study = np.log(sigma) + special.logsumexp(log_terms, axis=-1)
+    return _study_sum(np.where(s.ok, per_study, 0.0))
 
 
-def _derivatives(f, mu: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _derivatives(f, mu: np.ndarray, tau: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Value, gradient (m, 2) and Hessian (m, 2, 2) of f(mu, tau) by central differences."""
-    h = _STEP
     f0 = f(mu, tau)
     f_mu_p, f_mu_m = f(mu + h, tau), f(mu - h, tau)
     f_tau_p, f_tau_m = f(mu, tau + h), f(mu, tau - h)
@@ -121,12 +171,12 @@ def _derivatives(f, mu: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.nda
     return f0, gradient, hessian
 
 
-def _maximize(x: np.ndarray, n: np.ndarray, ok: np.ndarray, mu0: np.ndarray, tau0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ML estimates of (mu, tau >= 0) for every meta-analysis; returns mu, tau, Hessian."""
-    log_choose = np.where(ok, special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1), 0.0)
+def _maximize(s: _Studies, mu0: np.ndarray, tau0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """ML estimates of (mu, tau >= 0) for every meta-analysis; returns mu, tau, the
+    Hessian there and a mask of the meta-analyses that did not converge."""
 
     def f(mu_: np.ndarray, tau_: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return _loglik(mu_, tau_, x[:, rows], n[:, rows], ok[:, rows], log_choose[:, rows])
+        return _loglik(mu_, tau_, s.columns(rows))
 
     mu, tau = mu0.astype(float).copy(), tau0.astype(float).copy()
     active = np.arange(len(mu))
@@ -134,7 +184,7 @@ def _maximize(x: np.ndarray, n: np.ndarray, ok: np.ndarray, mu0: np.ndarray, tau
         if not active.size:
             break
         rows = active
-        value, gradient, hessian = _derivatives(lambda a, b: f(a, b, rows), mu[rows], tau[rows])
+        value, gradient, hessian = _derivatives(lambda a, b: f(a, b, rows), mu[rows], tau[rows], _STEP)
         # Newton step on the log-likelihood; where the Hessian is not negative definite
         # (far from the optimum), a gradient step instead.
         det = hessian[:, 0, 0] * hessian[:, 1, 1] - hessian[:, 0, 1] ** 2
@@ -160,11 +210,11 @@ def _maximize(x: np.ndarray, n: np.ndarray, ok: np.ndarray, mu0: np.ndarray, tau
         mu[rows], tau[rows] = new_mu, new_tau
         flat = np.abs(gradient[:, 0]) + np.where(at_boundary, 0.0, np.abs(gradient[:, 1]))
         active = rows[(moved > 1e-10) & (flat > 1e-7)]
-    if active.size:
-        raise ConvergenceError("glmm", active, "maximum likelihood did not converge")
+    failed = np.zeros(len(mu), dtype=bool)
+    failed[active] = True
     all_rows = np.arange(len(mu))
-    _, _, hessian = _derivatives(lambda a, b: f(a, b, all_rows), mu, tau)
-    return mu, tau, hessian
+    _, _, hessian = _derivatives(lambda a, b: f(a, b, all_rows), mu, tau, _HESSIAN_STEP)
+    return mu, tau, hessian, failed
 
 
 def _lrt_heterogeneity(x: np.ndarray, n: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -177,75 +227,106 @@ def _lrt_heterogeneity(x: np.ndarray, n: np.ndarray, ok: np.ndarray) -> np.ndarr
     return np.maximum(0.0, 2 * _study_sum(np.where(ok, saturated - common, 0.0)))
 
 
+def _glmm_problems(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Why each row cannot be fitted by the GLMM ("" if it can)."""
+    why = _count_problems(x, n)
+    ok = ~np.isnan(x)
+    xs, ns = np.where(ok, x, 0.0), np.where(ok, n, 1.0)
+    checks = [
+        (np.any(ok & ((xs != np.round(xs)) | (ns != np.round(ns))), axis=1), "the GLMM needs whole-number events and n"),
+        (ok.sum(axis=1) < 2, "the GLMM needs at least 2 studies"),
+        # With every study at 0 events (or every one at n) the likelihood has no maximum.
+        (
+            np.all(~ok | (xs == 0), axis=1) | np.all(~ok | (xs == ns), axis=1),
+            "the GLMM has no finite estimate when every study has 0 events or every study has n events",
+        ),
+    ]
+    for bad, message in checks:
+        why[bad & (why == "")] = message
+    return why
+
+
 def pool_glmm(
     events: Sequence[float] | np.ndarray | pd.Series,
     n: Sequence[float] | np.ndarray | pd.Series,
     *,
     level: float = 0.95,
     labels: Sequence[str] | None = None,
+    pi: str = "z",
+    errors: str = "raise",
 ) -> PooledProportion | PooledProportionBatch:
     """Pool proportions with the binomial-normal GLMM (see the module docstring).
 
     Use through ``pool_proportions(..., method="glmm")``. 1-D input gives a
     :class:`PooledProportion`, 2-D input (one meta-analysis per row, NaN padding) a
-    :class:`PooledProportionBatch`.
+    :class:`PooledProportionBatch`; ``pi`` and ``errors`` are as there.
     """
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level!r}")
+    _check_level(level)
+    _check_option("pi", pi, PI_METHODS)
     x2, n2 = _as_counts(events, n)
-    ok = ~np.isnan(x2)
-    xs, ns = np.where(ok, x2, 0.0), np.where(ok, n2, 1.0)
-    if np.any(xs != np.round(xs)) or np.any(ns != np.round(ns)):
-        raise ValueError("the GLMM needs whole-number events and n")
-    too_few = np.flatnonzero(ok.sum(axis=1) < 2)
-    if too_few.size:
-        raise ValueError(f"the GLMM needs at least 2 studies (rows {too_few[:10].tolist()})")
-    # With every study at 0 events (or every one at n) the likelihood has no maximum.
-    degenerate = np.flatnonzero(np.all(~ok | (xs == 0), axis=1) | np.all(~ok | (xs == ns), axis=1))
-    if degenerate.size:
-        raise ValueError(
-            "the GLMM has no finite estimate when every study has 0 events or every study "
-            f"has n events (rows {degenerate[:10].tolist()})"
-        )
+    batch = np.ndim(events) == 2
+    if batch and labels is not None:
+        raise ValueError("labels are for a single meta-analysis (1-D events and n)")
+    why = _glmm_problems(x2, n2)
+    bad = np.flatnonzero(why != "")
+    if bad.size and errors == "raise":
+        raise ValueError((f"row {bad[0] + 1}: " if batch else "") + why[bad[0]])
+    good = why == ""
+    ok = ~np.isnan(x2[good])
+    xs, ns = np.where(ok, x2[good], 0.0), np.where(ok, n2[good], 1.0)
 
     # Starting values and I^2 come from the logit-scale sampling variances.
-    xc, nc = _continuity(np.where(ok, x2, 1.0), np.where(ok, n2, 2.0), ok, 0.5, "only0")
+    xc, nc = _continuity(np.where(ok, xs, 1.0), np.where(ok, ns, 2.0), ok, 0.5, "only0")
     y, v = np.log(xc / (nc - xc)), 1 / xc + 1 / (nc - xc)
     start = fit_random_effects(y, v, ok, tau2="DL")
     k = ok.sum(axis=1)
 
     xt, nt, okt = np.ascontiguousarray(xs.T), np.ascontiguousarray(ns.T), np.ascontiguousarray(ok.T)
-    mu, tau, hessian = _maximize(xt, nt, okt, start.beta[:, 0], np.maximum(np.sqrt(start.tau2), 0.1))
+    mu, tau, hessian, failed = _maximize(_Studies(xt, nt, okt), start.beta[:, 0], np.maximum(np.sqrt(start.tau2), 0.1))
+    if failed.any() and errors == "raise":
+        rows = np.flatnonzero(good)[failed]
+        raise ConvergenceError("glmm", rows if batch else None, "maximum likelihood did not converge")
     with np.errstate(divide="ignore", invalid="ignore"):  # tau = 0 rows handled below
         info = -hessian
         # Var(mu) from the inverse information in (mu, tau); at tau = 0 the cross term
         # vanishes by symmetry and this reduces to 1 / info_mu_mu.
         schur = info[:, 0, 0] - np.where(tau > 0, info[:, 0, 1] ** 2 / info[:, 1, 1], 0.0)
-    se = np.sqrt(1 / schur)
+        se = np.where(schur > 0, 1 / np.sqrt(schur), np.nan)
     tau2 = tau**2
     crit = stats.norm.ppf(0.5 + level / 2)
     df = k - 1
+    pi_crit = np.full(len(k), crit) if pi == "z" else np.where(k >= 3, stats.t.ppf(0.5 + level / 2, np.maximum(k - 2, 1)), np.nan)
     vt = start.vt
-    i2 = np.where(df > 0, 100 * tau2 / (vt + tau2), 0.0)
-    h2 = np.where(df > 0, tau2 / vt + 1, 1.0)
     q = np.where(df > 0, _lrt_heterogeneity(xt, nt, okt), 0.0)
     expit = special.expit
     fields = {
         "estimate": expit(mu),
         "ci_low": expit(mu - crit * se),
         "ci_high": expit(mu + crit * se),
-        "pi_low": expit(mu - crit * np.sqrt(se**2 + tau2)),
-        "pi_high": expit(mu + crit * np.sqrt(se**2 + tau2)),
-        "mu": mu, "se": se, "tau2": tau2, "i2": i2, "h2": h2, "q": q, "q_df": df,
-        "q_p": np.where(df > 0, stats.chi2.sf(q, np.maximum(df, 1)), 1.0), "k": k,
-        "n_total": np.where(ok, n2, 0).sum(axis=1).astype(int),
-        "events_total": np.where(ok, x2, 0).sum(axis=1).astype(int),
+        "pi_low": expit(mu - pi_crit * np.sqrt(se**2 + tau2)),
+        "pi_high": expit(mu + pi_crit * np.sqrt(se**2 + tau2)),
+        "mu": mu, "se": se, "tau2": tau2,
+        "i2": np.where(df > 0, 100 * tau2 / (vt + tau2), 0.0),
+        "h2": np.where(df > 0, tau2 / vt + 1, 1.0),
+        "q": q, "q_df": df, "q_p": np.where(df > 0, stats.chi2.sf(q, np.maximum(df, 1)), 1.0), "k": k,
+        "n_total": ns.sum(axis=1, where=ok).astype(int),
+        "events_total": xs.sum(axis=1, where=ok).astype(int),
     }
-    labels_of = {"transform": "logit", "tau2_method": "ML", "ci_method": "z", "method": "glmm", "level": level}
-    if np.ndim(events) == 2:
-        if labels is not None:
-            raise ValueError("labels are for a single meta-analysis (1-D events and n)")
-        return PooledProportionBatch(**fields, **labels_of)
+    notes = np.where(
+        failed,
+        "maximum likelihood did not converge",
+        np.where(np.isnan(se), "the information matrix is not positive definite: no standard error", ""),
+    )
+    for name in _FLOAT_FIELDS:
+        fields[name] = np.where(failed, np.nan, fields[name])
+    notes = np.where((notes == "") & (pi == "t") & (k < 3), _PI_UNDEFINED, notes)
+    labels_of = {"transform": "logit", "tau2_method": "ML", "ci_method": "z", "method": "glmm", "level": level, "pi_method": pi}
+    if batch:
+        all_fields = {name: _scatter(value, good, np.nan if name in _FLOAT_FIELDS else 0) for name, value in fields.items()}
+        all_fields["k"] = np.where(good, all_fields["k"], (~np.isnan(x2)).sum(axis=1))
+        all_notes = np.full(len(good), "", dtype=object)
+        all_notes[good], all_notes[~good] = notes, why[~good]
+        return PooledProportionBatch(**all_fields, **labels_of, notes=tuple(str(note) for note in all_notes))
     keep = ok[0]
     xs1, ns1 = x2[0, keep], n2[0, keep]
     low, high = clopper_pearson(xs1, ns1, level)
@@ -262,5 +343,5 @@ def pool_glmm(
             "vi": v[0, keep],
         }
     )
-    return PooledProportion(**{name: fields[name][0].item() for name in _FIELDS}, studies=studies, **labels_of)
-
+    note = (str(notes[0]),) if notes[0] else ()
+    return PooledProportion(**{name: fields[name][0].item() for name in _FIELDS}, studies=studies, notes=note, **labels_of)

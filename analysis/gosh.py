@@ -4,8 +4,9 @@ With 2^k - 1 subsets or fewer requested, every non-empty subset is fitted; other
 ``subsets`` random ones, each study included with probability 1/2 (empty subsets
 redrawn) -- the distribution metafor samples from (size ~ Binomial(k, 1/2) given at
 least one study, then a uniform subset of that size). Subsets are fitted in vectorized
-chunks with the full data's transformed values, as metafor does. Under ``ci="hksj"``
-single-study subsets use z (they have no residual df), silently, as in metafor.
+chunks with the full data's transformed values, as metafor does. As in metafor, subset
+fits give no warnings (under ``ci="hksj"`` single-study subsets use z, having no residual
+df) and a subset whose fit fails gets NaN.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def gosh(
         mask = included[start : start + _CHUNK]
         rows = len(mask)
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="ci='hksj' needs more studies")
-            fit = fit_random_effects(np.broadcast_to(y, (rows, k)), np.broadcast_to(v, (rows, k)), mask, tau2=tau2, ci=ci, level=level)
-        fields = _summarise(fit, mask, np.broadcast_to(xs, (rows, k)), np.broadcast_to(ns, (rows, k)), transform, np.repeat(n_harmonic, rows))
+            warnings.simplefilter("ignore", UserWarning)
+            fit = fit_random_effects(
+                np.broadcast_to(y, (rows, k)), np.broadcast_to(v, (rows, k)), mask, tau2=tau2, ci=ci, level=level, errors="nan"
+            )
+        fields, _ = _summarise(fit, mask, np.broadcast_to(xs, (rows, k)), np.broadcast_to(ns, (rows, k)), transform, np.repeat(n_harmonic, rows))
         parts.append(pd.DataFrame({c: fields[c] for c in ["k", "estimate", "mu", "i2", "tau2", "q"]}))
     return GoshResult(table=pd.concat(parts, ignore_index=True), included=included, exact=exact)

@@ -3,11 +3,13 @@
 
 All k leave-one-out fits are one batch: a (k x k) mask with the diagonal left out. As in
 metafor they reuse the full data's transformed values and sampling variances (the
-continuity correction is not recomputed per subset).
+continuity correction is not recomputed per subset), their warnings are not shown
+(metafor's ``suppressWarnings``) and a fit that fails gives a row of NaN (metafor's NA).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 import numpy as np
@@ -30,7 +32,9 @@ def _fits(events: ArrayLike, n: ArrayLike, labels: Sequence[str] | None, options
     settings = dict(tau2=options["tau2"], ci=options["ci"], level=options["level"])
     full = fit_random_effects(y, v, np.ones_like(y, dtype=bool), **settings)
     mask = ~np.eye(k, dtype=bool)
-    deleted = fit_random_effects(np.repeat(y, k, axis=0), np.repeat(v, k, axis=0), mask, **settings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        deleted = fit_random_effects(np.repeat(y, k, axis=0), np.repeat(v, k, axis=0), mask, **settings, errors="nan")
     names = [label for label, kept in zip(_labels(labels, len(keep)), keep) if kept]
     return prep, keep, y[0], v[0], full, deleted, mask, names
 
@@ -58,7 +62,7 @@ def leave_one_out(
     xs = np.repeat(prep.x[:, keep], len(names), axis=0)
     ns = np.repeat(prep.n[:, keep], len(names), axis=0)
     n_harmonic = np.repeat(_harmonic_n(prep.n, prep.ok), len(names))  # of all studies, as metafor's targs
-    fields = _summarise(deleted, mask, xs, ns, transform, n_harmonic)
+    fields, _ = _summarise(deleted, mask, xs, ns, transform, n_harmonic)
     columns = ["estimate", "ci_low", "ci_high", "mu", "se", "tau2", "i2", "h2", "q", "q_p", "k"]
     return pd.DataFrame({"study": names, **{c: fields[c] for c in columns}})
 

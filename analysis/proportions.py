@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .estimators import CI_METHODS, TAU2_METHODS, RandomEffectsFit, _rowsum, fit_random_effects
+from .estimators import CI_METHODS, ERRORS, TAU2_METHODS, ConvergenceError, RandomEffectsFit, _rowsum, fit_random_effects
 
 __all__ = [
     "TRANSFORMS",
+    "PI_METHODS",
     "PooledProportion",
     "PooledProportionBatch",
     "SubgroupAnalysis",
@@ -84,6 +85,11 @@ TRANSFORMS: dict[str, _Transform] = {
 # Where a continuity correction is added (metafor's `to` argument of escalc).
 _CORRECTION_TARGETS = ("only0", "all", "if0all", "none")
 METHODS = ("inverse-variance", "glmm")
+# Prediction interval: "z" is metafor's predict() (the CI's quantile: normal, or t on
+# k - 1 df under hksj); "t" is Higgins, Thompson & Spiegelhalter (2009) and Riley et al.
+# (2011), R meta's: t on k - 2 df.
+PI_METHODS = ("z", "t")
+_PI_UNDEFINED = "the t prediction interval needs k >= 3 studies (t on k - 2 df): it is NaN"
 
 
 # --- results ---------------------------------------------------------------------------
@@ -92,6 +98,7 @@ _FIELDS = (
     "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "mu", "se", "tau2", "i2", "h2",
     "q", "q_df", "q_p", "k", "n_total", "events_total",
 )
+_FLOAT_FIELDS = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high", "mu", "se", "tau2", "i2", "h2", "q", "q_p")
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,8 @@ class PooledProportion:
     are on the transformed scale; ``i2`` is a percentage. ``studies`` holds one row per
     study with its observed proportion, Clopper-Pearson CI and random-effects weight (%).
     ``notes`` say where the result needs care (a single study; every study at 0 or n
-    events); the forest plots print them.
+    events; a t prediction interval with k < 3); the forest plots print them.
+    ``pi_method`` says how the prediction interval was computed (see ``PI_METHODS``).
     """
 
     estimate: float
@@ -128,6 +136,7 @@ class PooledProportion:
     level: float
     studies: pd.DataFrame
     notes: tuple[str, ...] = ()
+    pi_method: str = "z"
 
     def summary(self) -> dict[str, float]:
         """Plain-float summary (percent scale for proportions), e.g. for glue or tables."""
@@ -150,7 +159,12 @@ class PooledProportion:
 @dataclass(frozen=True)
 class PooledProportionBatch:
     """Many meta-analyses at once: the fields of :class:`PooledProportion` as arrays,
-    one entry per row of the 2-D input (no per-study table)."""
+    one entry per row of the 2-D input (no per-study table).
+
+    ``notes`` has one string per row, "" where there is nothing to say. With
+    ``errors="nan"`` a row that cannot be fitted has NaN in every float field (and 0 in
+    ``q_df``, ``n_total``, ``events_total`` if its counts are invalid) and its note says why.
+    """
 
     estimate: np.ndarray
     ci_low: np.ndarray
@@ -173,6 +187,8 @@ class PooledProportionBatch:
     ci_method: str
     method: str
     level: float
+    pi_method: str = "z"
+    notes: tuple[str, ...] = ()
 
     def row(self, i: int) -> dict[str, float]:
         """The scalar fields of meta-analysis ``i``."""
@@ -223,34 +239,33 @@ def _check_option(name: str, value: object, allowed: Sequence[str]) -> None:
 
 
 def _as_counts(events: object, n: object) -> tuple[np.ndarray, np.ndarray]:
-    """Validate events and n as 2-D float arrays (rows = meta-analyses, NaN = padding)."""
+    """Events and n as 2-D float arrays (rows = meta-analyses, NaN = padding)."""
     x = np.asarray(events, dtype=float)
     m = np.asarray(n, dtype=float)
     if x.shape != m.shape:
         raise ValueError(f"events and n must have the same shape, got {x.shape} and {m.shape}")
     if x.ndim not in (1, 2):
         raise ValueError(f"events and n must be 1-D or 2-D, got {x.ndim}-D")
-    x2, m2 = np.atleast_2d(x), np.atleast_2d(m)
-    half_missing = np.isnan(x2) != np.isnan(m2)
-    if half_missing.any():
-        i = int(np.argwhere(half_missing)[0][-1])
-        raise ValueError(f"study {i}: events and n must both be given or both be NaN")
-    ok = ~np.isnan(x2)
-    if np.isinf(x2[ok]).any() or np.isinf(m2[ok]).any():
-        raise ValueError("events and n must be finite")
+    return np.atleast_2d(x), np.atleast_2d(m)
+
+
+def _count_problems(x: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The first problem with each row's counts ("" if none), studies numbered from 1."""
+    given = ~np.isnan(x)
+    why = np.full(x.shape[0], "", dtype=object)
     checks = [
-        (m2 <= 0, "n must be positive"),
-        (x2 < 0, "events must not be negative"),
-        (x2 > m2, "events must not exceed n"),
+        (np.isnan(x) != np.isnan(n), "events and n must both be given or both be NaN"),
+        (given & (np.isinf(x) | np.isinf(n)), "events and n must be finite"),
+        (given & (n <= 0), "n must be positive"),
+        (given & (x < 0), "events must not be negative"),
+        (given & (x > n), "events must not exceed n"),
     ]
     for bad, message in checks:
-        bad = bad & ok
-        if bad.any():
-            i = int(np.argwhere(bad)[0][-1])
-            raise ValueError(f"study {i}: {message} (events={x2[bad][0]:g}, n={m2[bad][0]:g})")
-    if (ok.sum(axis=1) == 0).any():
-        raise ValueError("a meta-analysis needs at least one study (k = 0)")
-    return x2, m2
+        for row in np.flatnonzero(bad.any(axis=1) & (why == "")):
+            j = int(np.argmax(bad[row]))
+            why[row] = f"study {j + 1}: {message} (events={x[row, j]:g}, n={n[row, j]:g})"
+    why[(given.sum(axis=1) == 0) & (why == "")] = "a meta-analysis needs at least one study (k = 0)"
+    return why
 
 
 def _continuity(
@@ -271,7 +286,8 @@ def _continuity(
 
 @dataclass(frozen=True)
 class _Prepared:
-    """Studies on the pooling scale (internal): y, v, mask and the uncorrected counts."""
+    """Studies on the pooling scale (internal): y, v, mask, the uncorrected counts, and
+    why a row cannot be pooled ("" where it can)."""
 
     y: np.ndarray
     v: np.ndarray
@@ -279,32 +295,41 @@ class _Prepared:
     x: np.ndarray
     n: np.ndarray
     transform: str
+    why: np.ndarray
 
 
 @dataclass(frozen=True)
 class _Pooled:
-    """Row-wise arrays of a pooled batch (internal)."""
+    """Row-wise arrays of a pooled batch (internal): ``weights`` (m, k) are the
+    random-effects weights, ``notes`` (m,) say why a row failed or needs care."""
 
-    fit: RandomEffectsFit
     y: np.ndarray
     v: np.ndarray
     ok: np.ndarray
+    weights: np.ndarray
     fields: dict[str, np.ndarray]
+    notes: np.ndarray
 
 
 def _prepare(x: np.ndarray, n: np.ndarray, *, transform: str, add: float, to: str) -> _Prepared:
-    """Continuity correction and transformation of validated 2-D counts."""
-    ok = ~np.isnan(x)
+    """Validation, continuity correction and transformation of 2-D counts."""
+    why = _count_problems(x, n)
+    ok = ~np.isnan(x) & (why == "")[:, None]
     xs, ns = np.where(ok, x, 1.0), np.where(ok, n, 2.0)
     xc, nc = _continuity(xs, ns, ok, add, to)
     with np.errstate(divide="ignore", invalid="ignore"):
         y, v = TRANSFORMS[transform].forward(xc, nc)
-    if (ok & ~(np.isfinite(v) & (v > 0))).any():
-        raise ValueError(
-            "a study with 0 or n events has an infinite or zero variance on the "
-            f"{transform} scale; use a continuity correction (add > 0, to='only0')"
+    degenerate = ok & ~(np.isfinite(v) & (v > 0))
+    for row in np.flatnonzero(degenerate.any(axis=1)):
+        why[row] = (
+            f"study {int(np.argmax(degenerate[row])) + 1}: 0 or n events give an infinite or zero "
+            f"variance on the {transform} scale; use a continuity correction (add > 0, to='only0')"
         )
-    return _Prepared(y=y, v=v, ok=ok, x=np.where(ok, x, 0.0), n=np.where(ok, n, 0.0), transform=transform)
+    ok &= (why == "")[:, None]
+    return _Prepared(
+        y=np.where(ok, y, 0.0), v=np.where(ok, v, 1.0), ok=ok,
+        x=np.where(ok, x, 0.0), n=np.where(ok, n, 0.0), transform=transform, why=why,
+    )
 
 
 def _prepare_one(events: ArrayLike, n: ArrayLike, options: dict, name: str) -> _Prepared:
@@ -312,33 +337,48 @@ def _prepare_one(events: ArrayLike, n: ArrayLike, options: dict, name: str) -> _
     x, m = _as_counts(events, n)
     if x.shape[0] != 1:
         raise ValueError(f"{name} takes one meta-analysis: 1-D events and n")
-    return _prepare(x, m, transform=options["transform"], add=options["add"], to=options["to"])
+    prep = _prepare(x, m, transform=options["transform"], add=options["add"], to=options["to"])
+    if prep.why[0]:
+        raise ValueError(prep.why[0])
+    return prep
+
+
+def _pi_crit(fit: RandomEffectsFit, pi: str, level: float) -> np.ndarray:
+    """The prediction interval's quantile per meta-analysis (NaN where undefined)."""
+    if pi == "z":
+        return fit.crit
+    df = fit.k - 2
+    return np.where(df >= 1, stats.t.ppf(0.5 + level / 2, np.maximum(df, 1)), np.nan)
 
 
 def _summarise(
-    fit: RandomEffectsFit, ok: np.ndarray, x: np.ndarray, n: np.ndarray, transform: str, n_harmonic: np.ndarray
-) -> dict[str, np.ndarray]:
-    """The result fields (proportion scale where it applies) of a batch of fits."""
+    fit: RandomEffectsFit,
+    ok: np.ndarray,
+    x: np.ndarray,
+    n: np.ndarray,
+    transform: str,
+    n_harmonic: np.ndarray,
+    pi_crit: np.ndarray | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The result fields (proportion scale where it applies) of a batch of fits, and
+    the rows whose back-transformation is undefined (their fields are then NaN)."""
     mu, se = fit.beta[:, 0], fit.se[:, 0]
     half_ci = fit.crit * se
-    half_pi = fit.crit * np.sqrt(se**2 + fit.tau2)
+    half_pi = (fit.crit if pi_crit is None else pi_crit) * np.sqrt(se**2 + fit.tau2)
     back = lambda value: TRANSFORMS[transform].inverse(value, n_harmonic)  # noqa: E731
-    fields = {
-        "estimate": back(mu),
-        "ci_low": back(mu - half_ci),
-        "ci_high": back(mu + half_ci),
-        "pi_low": back(mu - half_pi),
-        "pi_high": back(mu + half_pi),
-    }
-    undefined = [name for name, value in fields.items() if np.isnan(value).any()]
-    if undefined:
-        raise ValueError(f"the {transform} back-transformation is undefined for {undefined}")
+    scale = {"estimate": mu, "ci_low": mu - half_ci, "ci_high": mu + half_ci, "pi_low": mu - half_pi, "pi_high": mu + half_pi}
+    fields = {name: back(value) for name, value in scale.items()}
+    undefined = np.zeros(len(mu), dtype=bool)
+    for name, value in scale.items():
+        undefined |= np.isnan(fields[name]) & np.isfinite(value)
     fields.update(
         mu=mu, se=se, tau2=fit.tau2, i2=fit.i2, h2=fit.h2, q=fit.q, q_df=fit.q_df, q_p=fit.q_p, k=fit.k,
         n_total=np.where(ok, n, 0.0).sum(axis=1).astype(int),
         events_total=np.where(ok, x, 0.0).sum(axis=1).astype(int),
     )
-    return fields
+    for name in _FLOAT_FIELDS:
+        fields[name] = np.where(undefined, np.nan, fields[name])
+    return fields, undefined
 
 
 def _harmonic_n(n: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -356,11 +396,54 @@ def _pool(
     level: float,
     add: float,
     to: str,
+    pi: str = "z",
+    errors: str = "raise",
+    row_name: Callable[[int], str] | None = None,
 ) -> _Pooled:
+    """Pool every row of 2-D counts. A row that cannot be pooled raises ValueError
+    (:class:`ConvergenceError` if its estimator failed) prefixed with ``row_name(i)``
+    (no prefix for a single meta-analysis), or with ``errors="nan"`` gets NaN fields and
+    a note. Rows are fitted independently, so dropping one changes no other."""
     prep = _prepare(x, n, transform=transform, add=add, to=to)
-    fit = fit_random_effects(prep.y, prep.v, prep.ok, tau2=tau2, ci=ci, level=level)
-    fields = _summarise(fit, prep.ok, prep.x, prep.n, transform, _harmonic_n(prep.n, prep.ok))
-    return _Pooled(fit=fit, y=prep.y, v=prep.v, ok=prep.ok, fields=fields)
+    name = (lambda i: "") if row_name is None else (lambda i: f"{row_name(i)}: ")
+    bad = np.flatnonzero(prep.why != "")
+    if bad.size and errors == "raise":
+        raise ValueError(name(bad[0]) + prep.why[bad[0]])
+    good = prep.why == ""
+    ok = prep.ok[good]
+    fit = fit_random_effects(prep.y[good], prep.v[good], ok, tau2=tau2, ci=ci, level=level, errors="nan")
+    n_harmonic = _harmonic_n(prep.n[good], ok)
+    fields, undefined = _summarise(fit, ok, prep.x[good], prep.n[good], transform, n_harmonic, _pi_crit(fit, pi, level))
+    notes = np.where(fit.failed, fit.notes, np.where(undefined, f"the {transform} back-transformation is undefined", ""))
+    failed = notes != ""
+    if failed.any() and errors == "raise":
+        rows = np.flatnonzero(good)[failed]
+        if fit.failed.any():
+            which = np.flatnonzero(good)[fit.failed]
+            where = None if row_name is None else ", ".join(row_name(i) for i in which[:10])
+            raise ConvergenceError(tau2, None if row_name is None else which, str(fit.notes[fit.failed][0]), where)
+        raise ValueError(name(rows[0]) + str(notes[failed][0]))
+    for field in _FLOAT_FIELDS:
+        fields[field] = np.where(failed, np.nan, fields[field])
+    pi_note = np.where(np.isnan(fields["pi_low"]) & ~failed & (fit.k >= 1) & (pi == "t"), _PI_UNDEFINED, "")
+    all_fields = {
+        field: _scatter(value, good, np.nan if field in _FLOAT_FIELDS else 0) for field, value in fields.items()
+    }
+    all_fields["k"] = np.where(good, all_fields["k"], (~np.isnan(x)).sum(axis=1))
+    all_notes = np.full(len(good), "", dtype=object)
+    all_notes[good] = np.where(failed, notes, pi_note)
+    all_notes[~good] = prep.why[~good]
+    weights = _scatter(fit.weights, good, np.nan)
+    return _Pooled(y=prep.y, v=prep.v, ok=prep.ok, weights=weights, fields=all_fields, notes=all_notes)
+
+
+def _scatter(values: np.ndarray, rows: np.ndarray, fill: float) -> np.ndarray:
+    """Rows of ``values`` placed at ``rows`` (a mask) of a larger array filled with ``fill``."""
+    if rows.all():
+        return values
+    out = np.full((len(rows),) + values.shape[1:], fill, dtype=values.dtype)
+    out[rows] = values
+    return out
 
 
 def _result_row(
@@ -369,7 +452,7 @@ def _result_row(
     ok = pooled.ok[row]
     xs, ns = x[row, ok], n[row, ok]
     low, high = clopper_pearson(xs, ns, options["level"])
-    w = pooled.fit.weights[row, ok]
+    w = pooled.weights[row, ok]
     studies = pd.DataFrame(
         {
             "study": list(labels),
@@ -384,7 +467,8 @@ def _result_row(
         }
     )
     values = {name: pooled.fields[name][row].item() for name in _FIELDS}
-    return PooledProportion(**values, studies=studies, notes=_notes(xs, ns), **_labels_of(options))
+    notes = _notes(xs, ns) + ((pooled.notes[row],) if pooled.notes[row] else ())
+    return PooledProportion(**values, studies=studies, notes=notes, **_labels_of(options))
 
 
 def _notes(events: np.ndarray, n: np.ndarray) -> tuple[str, ...]:
@@ -405,25 +489,31 @@ def _labels_of(options: dict) -> dict:
         "ci_method": options["ci"],
         "method": "inverse-variance",
         "level": options["level"],
+        "pi_method": options["pi"],
     }
 
 
 def _options(
-    transform: str, tau2: str, ci: str, level: float, add: float | None, to: str | None
+    transform: str, tau2: str, ci: str, level: float, add: float | None, to: str | None, pi: str = "z"
 ) -> dict:
     _check_option("transform", transform, tuple(TRANSFORMS))
     _check_option("tau2", tau2, TAU2_METHODS)
     _check_option("ci", ci, CI_METHODS)
+    _check_option("pi", pi, PI_METHODS)
     if add is None and to is None and not TRANSFORMS[transform].corrected_by_default:
         add, to = 0.0, "none"
     add = 0.5 if add is None else add
     to = "only0" if to is None else to
     _check_option("to", to, _CORRECTION_TARGETS)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level!r}")
+    _check_level(level)
     if not (np.isfinite(add) and add >= 0):
         raise ValueError(f"add must be a non-negative number, got {add!r}")
-    return {"transform": transform, "tau2": tau2, "ci": ci, "level": level, "add": add, "to": to}
+    return {"transform": transform, "tau2": tau2, "ci": ci, "level": level, "add": add, "to": to, "pi": pi}
+
+
+def _check_level(level: float) -> None:
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}")
 
 
 def _labels(labels: Sequence[str] | None, k: int) -> list[str]:
@@ -448,14 +538,16 @@ def pool_proportions(
     events: ArrayLike,
     n: ArrayLike,
     *,
-    transform: str = "logit",
-    tau2: str = "DL",
-    ci: str = "z",
+    transform: str | None = None,
+    tau2: str | None = None,
+    ci: str | None = None,
+    pi: str = "z",
     method: str = "inverse-variance",
     level: float = 0.95,
     add: float | None = None,
     to: str | None = None,
     labels: Sequence[str] | None = None,
+    errors: str = "raise",
 ) -> PooledProportion | PooledProportionBatch:
     """Pool single proportions with a random-effects model.
 
@@ -464,25 +556,31 @@ def pool_proportions(
     events, n
         Event counts and sample sizes: 1-D (one meta-analysis) or 2-D (one per row;
         pad unequal k with NaN in both). Pairs where both are NaN are dropped and ``k``
-        says how many studies were pooled; any other invalid value raises ``ValueError``.
+        says how many studies were pooled; any other invalid value raises ``ValueError``
+        naming the study (numbered from 1) and, for 2-D input, the row.
     transform
         Scale on which studies are pooled (metafor's escalc measure): ``"logit"``
-        (PLO), ``"log"`` (PLN), ``"raw"`` (PR), ``"arcsine"`` (PAS) or
+        (PLO, the default), ``"log"`` (PLN), ``"raw"`` (PR), ``"arcsine"`` (PAS) or
         ``"freeman-tukey"`` (PFT; back-transformed by Miller's inverse at the harmonic
         mean of n, metafor's ``transf.ipft.hm``).
     tau2
-        Between-study variance estimator: ``"DL"``, ``"REML"``, ``"ML"``, ``"PM"``,
-        ``"HE"``, ``"SJ"``, ``"EB"``, ``"HS"`` -- computed as metafor does, including
-        the stopping rules of the iterative ones.
+        Between-study variance estimator: ``"DL"`` (the default), ``"REML"``, ``"ML"``,
+        ``"PM"``, ``"HE"``, ``"SJ"``, ``"EB"``, ``"HS"`` -- computed as metafor does,
+        including the stopping rules of the iterative ones.
     ci
-        ``"z"``: Wald interval with the normal quantile; ``"hksj"``: Hartung-Knapp-
-        Sidik-Jonkman, the Knapp-Hartung variance with a t quantile on k - 1 df
-        (metafor's ``test="knha"``). The prediction interval is
-        ``mu +/- crit * sqrt(se^2 + tau^2)`` with the same quantile and se, the
-        convention of metafor's ``predict()``.
+        ``"z"`` (the default): Wald interval with the normal quantile; ``"hksj"``:
+        Hartung-Knapp-Sidik-Jonkman, the Knapp-Hartung variance with a t quantile on
+        k - 1 df (metafor's ``test="knha"``).
+    pi
+        Prediction interval ``mu +/- crit * sqrt(se^2 + tau^2)``. ``"z"``: metafor's
+        ``predict()``, with the CI's quantile (normal; t on k - 1 df under ``"hksj"``).
+        ``"t"``: t on k - 2 df (Higgins, Thompson & Spiegelhalter 2009; Riley et al.
+        2011; R meta's), undefined for k < 3: NaN and a note. ``pi_method`` records it.
     method
         ``"inverse-variance"`` (the above) or ``"glmm"``: a binomial-normal random
-        intercept model fitted by maximum likelihood (see :func:`analysis.glmm.pool_glmm`).
+        intercept model fitted by maximum likelihood (see :func:`analysis.glmm.pool_glmm`)
+        on the logit scale with z intervals and uncorrected counts; ``transform``,
+        ``tau2``, ``ci``, ``add`` and ``to`` other than that raise ``ValueError``.
     add, to
         Continuity correction: ``add`` events (and ``2 * add`` trials) added to studies
         selected by ``to`` -- ``"only0"`` (studies with 0 or n events), ``"all"``,
@@ -493,22 +591,45 @@ def pool_proportions(
         uncorrected counts.
     labels
         Study names for the per-study table (1-D input only).
+    errors
+        For 2-D input: ``"raise"`` (a row that cannot be fitted raises, naming the row,
+        numbered from 1) or ``"nan"`` (its fields are NaN and ``notes`` says why).
     """
     _check_option("method", method, METHODS)
+    _check_option("errors", errors, ERRORS)
+    if errors == "nan" and np.ndim(events) != 2:
+        raise ValueError("errors='nan' is for a batch (2-D events and n); one meta-analysis raises")
     if method == "glmm":
         from .glmm import pool_glmm
 
-        return pool_glmm(events, n, level=level, labels=labels)
-    options = _options(transform, tau2, ci, level, add, to)
+        _check_glmm_options(transform, tau2, ci, add, to)
+        return pool_glmm(events, n, level=level, labels=labels, pi=pi, errors=errors)
+    options = _options(transform or "logit", tau2 or "DL", ci or "z", level, add, to, pi)
     x, m = _as_counts(events, n)
-    pooled = _pool(x, m, **options)
-    if np.ndim(events) == 2:
-        if labels is not None:
-            raise ValueError("labels are for a single meta-analysis (1-D events and n)")
-        return PooledProportionBatch(**pooled.fields, **_labels_of(options))
+    batch = np.ndim(events) == 2
+    if batch and labels is not None:
+        raise ValueError("labels are for a single meta-analysis (1-D events and n)")
+    pooled = _pool(x, m, **options, errors=errors, row_name=(lambda i: f"row {i + 1}") if batch else None)
+    if batch:
+        return PooledProportionBatch(**pooled.fields, **_labels_of(options), notes=tuple(str(note) for note in pooled.notes))
     keep = ~np.isnan(x[0])
     chosen = [lab for lab, k in zip(_labels(labels, x.shape[1]), keep) if k]
     return _result_row(pooled, 0, x, m, chosen, options)
+
+
+def _check_glmm_options(transform: str | None, tau2: str | None, ci: str | None, add: float | None, to: str | None) -> None:
+    """The GLMM fits the logit scale by ML with z intervals and uses the counts as they
+    are: options asking for anything else would be silently ignored, so they raise."""
+    unused = [
+        f"{name}={value!r}"
+        for name, value, fits in [("transform", transform, "logit"), ("tau2", tau2, "ML"), ("ci", ci, "z")]
+        if value not in (None, fits)
+    ] + [f"{name}={value!r}" for name, value in [("add", add), ("to", to)] if value is not None]
+    if unused:
+        raise ValueError(
+            f"method='glmm' does not use {', '.join(unused)}: it fits the logit scale by maximum "
+            "likelihood (tau^2 by ML), gives z intervals and needs no continuity correction"
+        )
 
 
 def subgroup_analysis(
@@ -535,10 +656,8 @@ def subgroup_analysis(
     tau^2 is 0 and it enters the test with its within-study variance.
     """
     options = _options(transform, tau2, ci, level, add, to)
-    x_all, m_all = _as_counts(events, n)
-    if x_all.shape[0] != 1:
-        raise ValueError("subgroup_analysis takes one meta-analysis: 1-D events and n")
-    x_all, m_all = x_all[0], m_all[0]
+    _prepare_one(events, n, options, "subgroup_analysis")  # every study valid, numbered from 1
+    x_all, m_all = (a[0] for a in _as_counts(events, n))
     g = pd.Series(groups, copy=False).reset_index(drop=True)
     if len(g) != len(x_all):
         raise ValueError(f"got {len(g)} group labels for {len(x_all)} studies")
@@ -559,7 +678,7 @@ def subgroup_analysis(
     for row, idx in enumerate(members):
         x[row, : len(idx)] = x_all[idx]
         m[row, : len(idx)] = m_all[idx]
-    pooled = _pool(x, m, **options)
+    pooled = _pool(x, m, **options, row_name=lambda i: f"subgroup {str(names[i])!r}")
     results = {
         str(name): _result_row(pooled, row, x, m, [all_labels[i] for i in idx], options)
         for row, (name, idx) in enumerate(zip(names, members))

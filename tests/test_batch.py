@@ -70,5 +70,5 @@ def test_labels_are_refused_for_a_batch() -> None:
 def test_bad_values_in_a_batch_name_the_study() -> None:
     x, n = random_batch(seed=5, rows=3)
     x[1, 0] = n[1, 0] + 1
-    with pytest.raises(ValueError, match="study 0: events must not exceed n"):
+    with pytest.raises(ValueError, match="^row 2: study 1: events must not exceed n"):
         pool_proportions(x, n)

@@ -141,9 +141,9 @@ def test_bad_options_raise(kwargs: dict, message: str) -> None:
 @pytest.mark.parametrize(
     ("events", "n", "message"),
     [
-        ([1, 11], [10, 10], "study 1: events must not exceed n"),
-        ([-1, 2], [10, 10], "study 0: events must not be negative"),
-        ([1, 2], [10, -10], "study 1: n must be positive"),
+        ([1, 11], [10, 10], "^study 2: events must not exceed n"),
+        ([-1, 2], [10, 10], "^study 1: events must not be negative"),
+        ([1, 2], [10, -10], "^study 2: n must be positive"),
         ([1, 2], [10, 0], "n must be positive"),
         ([1, 2, 3], [10, 10], "same shape"),
         ([1, np.nan], [10, 10], "both be given"),
