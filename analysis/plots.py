@@ -8,9 +8,11 @@ estimate and a bar for the prediction interval.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+from matplotlib import font_manager
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
@@ -20,9 +22,23 @@ import pandas as pd
 from .gosh import GoshResult
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot"]
+__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot", "drawable"]
 
 _ROW_HEIGHT = 0.24  # inches per row
+_MISSING_GLYPH = "□"
+
+
+@functools.cache
+def _font_charmap() -> frozenset[int]:
+    path = font_manager.findfont(font_manager.FontProperties(family=plt.rcParams["font.family"]))
+    return frozenset(font_manager.get_font(path).get_charmap())
+
+
+def drawable(text: str) -> str:
+    """``text`` with characters the plotting font cannot draw (e.g. CJK product names
+    without a CJK font) shown as a placeholder, instead of a missing-glyph warning."""
+    charmap = _font_charmap()
+    return "".join(c if c.isspace() or ord(c) in charmap else _MISSING_GLYPH for c in str(text))
 _POOLED_COLOUR = "#1f4e79"
 _STUDY_COLOUR = "#4d4d4d"
 
@@ -89,7 +105,7 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) ->
         style = "italic" if row.kind in ("pi", "note") else "normal"
         size = 7.5 if row.kind == "note" else 8
         indent = 0.03 if row.kind == "study" else 0.0
-        left.text(indent, y, row.label, va="center", fontsize=size, weight="bold" if bold else "normal", style=style)
+        left.text(indent, y, drawable(row.label), va="center", fontsize=size, weight="bold" if bold else "normal", style=style)
         left.text(0.97, y, row.counts, va="center", ha="right", fontsize=8, weight="bold" if bold else "normal")
         if row.kind == "study":
             mid.plot([row.low, row.high], [y, y], color=_STUDY_COLOUR, lw=1)
@@ -191,7 +207,7 @@ def baujat_plot(table: pd.DataFrame, *, title: str = "", label_top: int = 4) -> 
     extremity = table["baujat_x"].rank() + table["baujat_y"].rank()
     for i, (_, row) in enumerate(table.loc[extremity.nlargest(label_top).index].iterrows()):
         # alternate above/below so that neighbouring labels do not overprint
-        ax.annotate(row["study"], (row["baujat_x"], row["baujat_y"]), fontsize=7,
+        ax.annotate(drawable(row["study"]), (row["baujat_x"], row["baujat_y"]), fontsize=7,
                     xytext=(4, 4 if i % 2 == 0 else -10), textcoords="offset points")
     ax.set_xlabel("Contribution to heterogeneity")
     ax.set_ylabel("Influence on the pooled result")

@@ -1,0 +1,171 @@
+"""A living review: every chapter's analysis path runs on any table the loader accepts.
+
+Hypothesis generates study tables of any size (k = 1 up), any mix of categories, ND-heavy
+outcomes, counts instead of percentages, no dose column and non-Latin names; the
+analysis functions every chapter calls must give a result or a note for each, with no
+exception and no warning (pytest turns warnings into errors), and the sentences they
+produce must agree with the numbers. The notebooks themselves run on a few such tables
+in tests/test_tables.py.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import analysis
+from analysis import editions, paper, phrasing
+from analysis.book import covariate_note, provenance
+from analysis.data import DEFAULT_STUDIES, dose_ranges
+from analysis.outcomes import compare_subgroups, try_pool
+
+RAW = pd.read_csv(DEFAULT_STUDIES, dtype=str, keep_default_na=False)
+WORDING = {column: sorted(set(RAW[column])) for column in ("binder", "expansion", "loading", "costim")}
+PERCENTS = ["crs_g12_pct", "crs_g3_pct", "neurotox_pct", "cr_pct", "vgpr_pct", "pr_pct"]
+NAMES = st.sampled_from(["bb2121", "伊基奥仑赛", "CT103A", "エキ", "Ω-CAR", "prod <b>x</b>"])
+
+
+@st.composite
+def study_tables(draw: st.DrawFn) -> pd.DataFrame:
+    """A valid study table: percentages that never add up past 100%, any categories."""
+    k = draw(st.integers(1, 12))
+    rows = []
+    for i in range(k):
+        n = draw(st.integers(1, 300))
+        row = {column: "" for column in RAW.columns}
+        row.update(study_id=f"S{i + 1}", product=draw(NAMES), n_safety=str(n), n_response=str(draw(st.integers(1, n))))
+        row.update({column: draw(st.sampled_from(WORDING[column])) for column in WORDING})
+        row["dose"] = draw(st.sampled_from(["", "ND", "50–800 × 10^6", "1 × 10^6/kg"]))
+        budget = {"crs": 100.0, "resp": 100.0}
+        for column in PERCENTS:
+            pool = "crs" if column.startswith("crs") else "resp"
+            kind = draw(st.sampled_from(["value", "value", "blank", "ND"]))
+            if kind == "value":
+                value = draw(st.integers(0, int(budget[pool] // 2)))
+                budget[pool] -= value + 1  # rounding up cannot exceed 100%
+                row[column] = str(value)
+            elif kind == "ND":
+                row[column] = "ND"
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=RAW.columns)
+    if draw(st.booleans()):
+        table = table.drop(columns=["dose"])
+    return table
+
+
+def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> None:
+    covariates = analysis.load_covariates()
+    studies = analysis.with_covariates(studies, covariates)
+    assert provenance(path, studies).startswith(path.name)
+    covariate_note(studies, covariates)
+    for outcome in paper.OUTCOMES:
+        result, note = try_pool(studies, outcome)
+        if result is None:
+            assert note and analysis.outcome_rows(studies, outcome).empty
+        else:
+            text = phrasing.pooled_sentence(outcome, result.summary())
+            assert f"{100 * result.estimate:.1f}%" in text
+            phrasing.heterogeneity_sentence(result.i2, result.q_p, result.k, alpha)
+    for outcome, by in [*paper.SUBGROUP_ANALYSES, *(("orr", by) for by in paper.ORR_FACTORS)]:
+        comparison = compare_subgroups(studies, outcome, by, exclude=paper.excluded(by), alpha=alpha)
+        assert comparison.sentence
+        if comparison.result is not None:
+            groups = comparison.result.groups
+            lowest = min(groups, key=lambda g: groups[g].estimate)
+            if len({round(100 * g.estimate, 1) for g in groups.values()}) == len(groups):
+                assert phrasing.group_label(lowest) in comparison.sentence.split(":")[0]
+            assert ("below the" in comparison.sentence) == (comparison.result.p < alpha)
+    analysis.model_sensitivity(studies, list(paper.OUTCOMES))
+    analysis.rule_sensitivity(path, analysis.ExtractionRules(), {"unreported_neurotox": ["neurotox"], "not_disclosed": ["orr", "cr"]})
+    if "dose" in studies and (studies["dose"] != "").any():
+        phrasing.dose_sentence(dose_ranges(studies), len(studies))
+    paper.example_study(studies, "teaching")
+    tables = {"2020 table": analysis.load_studies(paper.STUDIES), "this table": studies}
+    pooled = editions.pooled_side_by_side(tables)
+    assert len(pooled) == 2 * len(paper.OUTCOMES)
+    editions.side_by_side_display(pooled)
+    editions.findings_summary(editions.findings(tables["2020 table"], studies, alpha))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=study_tables(), alpha=st.sampled_from([0.01, 0.05, 0.1]))
+def test_every_chapter_path_runs_on_any_valid_table(tmp_path: Path, table: pd.DataFrame, alpha: float) -> None:
+    path = tmp_path / "generated.csv"
+    table.to_csv(path, index=False)
+    studies = analysis.load_studies(path)  # the validator accepts it ...
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run_every_chapter_path(studies, path, alpha)  # ... so every chapter's analysis runs on it
+
+
+def test_counts_may_replace_percentages_and_must_agree(tmp_path: Path) -> None:
+    table = RAW.copy()
+    table["neurotox_n"] = ""
+    row = table["study_id"] == "NCT02658929"  # 33% of 43 printed: 14 events
+    table.loc[row, ["neurotox_pct", "neurotox_n"]] = ["", "14"]
+    path = tmp_path / "counts.csv"
+    table.to_csv(path, index=False)
+    assert analysis.load_studies(path).set_index("study_id").loc["NCT02658929", "neurotox"] == 14
+    table.loc[row, ["neurotox_pct", "neurotox_n"]] = ["33", "20"]
+    table.to_csv(path, index=False)
+    error = analysis.StudyDataError
+    try:
+        analysis.load_studies(path)
+    except error as exc:
+        assert [(p.study, p.column) for p in exc.problems] == [("NCT02658929", "neurotox_n")]
+        assert "but neurotox_pct gives 33%" in str(exc)
+    else:
+        raise AssertionError("disagreeing count and percentage were accepted")
+
+
+def test_error_report_is_capped_and_complete_in_one_pass(tmp_path: Path) -> None:
+    table = pd.concat([RAW] * 40, ignore_index=True)
+    table["study_id"] = [f"S{i}" for i in range(len(table))]
+    table["n_safety"] = "-1"
+    table.loc[0, ["crs_g12_pct", "crs_g3_pct", "n_safety"]] = ["90", "30", "43"]  # events above n too
+    path = tmp_path / "broken.csv"
+    table.to_csv(path, index=False)
+    try:
+        analysis.load_studies(path)
+    except analysis.StudyDataError as exc:
+        message = str(exc)
+        assert len(exc.problems) == len(table) - 1 + 1
+        assert ("S0", "crs_any") in [(p.study, p.column) for p in exc.problems]
+        assert message.count("\n  - ") == analysis.data.MAX_REPORTED
+        assert f"… and {len(exc.problems) - analysis.data.MAX_REPORTED} more problems" in message
+    else:
+        raise AssertionError("a broken table was accepted")
+
+
+def test_whitespace_only_file_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text("  \n\t\n")
+    try:
+        analysis.load_studies(path)
+    except analysis.StudyDataError as exc:
+        assert "the file is empty" in str(exc)
+    else:
+        raise AssertionError("a blank file was accepted")
+
+
+def test_example_study_falls_back_to_the_largest_cohort() -> None:
+    studies = analysis.load_studies()
+    assert paper.example_study(studies, "teaching") == (paper.EXAMPLES["teaching"], "")
+    others = studies[studies["study_id"] != paper.EXAMPLES["teaching"]]
+    chosen, note = paper.example_study(others, "teaching")
+    assert chosen == others.loc[others["n_total"].idxmax(), "study_id"] and paper.EXAMPLES["teaching"] in note
+
+
+def test_no_study_id_in_chapter_code() -> None:
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    for chapter in (root / "book").glob("*.md"):
+        code = re.findall(r"```\{code-cell\}.*?```", chapter.read_text(), flags=re.S)
+        for cell in code:
+            assert not re.search(r"NCT\d{6}|ChiCTR-?[A-Z0-9]", cell), f"{chapter.name} names a study in its code"

@@ -1,0 +1,86 @@
+"""The phrasing helper: every direction, ranking, size and significance the prose states
+comes from these functions, so they are held to the numbers here."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from analysis import phrasing as ph
+
+
+def test_plural_and_join() -> None:
+    assert ph.plural(1, "cohort") == "1 cohort"
+    assert ph.plural(2, "cohort") == "2 cohorts"
+    assert ph.plural(1200, "patient") == "1,200 patients"
+    assert ph.plural(2, "analysis", "analyses") == "2 analyses"
+    assert ph.join([]) == "" and ph.join(["a"]) == "a"
+    assert ph.join(["a", "b"]) == "a and b" and ph.join(["a", "b", "c"], "or") == "a, b or c"
+
+
+def test_interval_never_prints_a_range_of_one_value() -> None:
+    assert ph.interval(93.96, 94.04, 0) == "94%"
+    assert ph.interval(68.6, 88.2) == "68.6–88.2%"
+    assert ph.interval(math.nan, 3) == "not estimable"
+
+
+@pytest.mark.parametrize(("p", "text"), [(0.0004, "p < 0.001"), (0.0028, "p = 0.003"), (0.028, "p = 0.028"),
+                                         (0.28, "p = 0.28"), (math.nan, "p not estimable")])
+def test_p_values_are_printed_as_journals_do(p: float, text: str) -> None:
+    assert ph.p_value(p) == text
+
+
+def test_significance_follows_alpha() -> None:
+    assert ph.significant(0.03) and not ph.significant(0.03, alpha=0.01)
+    assert not ph.significant(math.nan)
+
+
+def test_compare_rates_direction_and_size_follow_the_numbers() -> None:
+    assert ph.compare_rates("A", 6.7, "B", 80.2).startswith("A (6.7%) is rarer than B (80.2%), about a twelfth")
+    assert ph.compare_rates("A", 80.2, "B", 6.7).startswith("A (80.2%) is more frequent than B (6.7%), about 12 times")
+    assert "about as frequent" in ph.compare_rates("A", 10.01, "B", 9.99)
+    assert "half" in ph.compare_rates("A", 30, "B", 62)
+    assert ", about" not in ph.compare_rates("A", 40, "B", 60)  # under 2x: no size claim
+
+
+GROUPS = {
+    "murine": {"estimate": 61.0, "ci_low": 35.3, "ci_high": 81.8, "k": 6},
+    "human": {"estimate": 83.7, "ci_low": 70.2, "ci_high": 91.8, "k": 14},
+    "camelid": {"estimate": 91.0, "ci_low": 83.8, "ci_high": 95.2, "k": 4},
+}
+
+
+def test_subgroup_sentence_ranks_by_the_estimates_and_tests_at_alpha() -> None:
+    text = ph.subgroup_sentence("crs_any", "origin", GROUPS, p=0.013)
+    assert "least frequent with murine binders and most frequent with camelid binders" in text
+    assert "p = 0.013, below the 0.05 level" in text
+    flipped = {g: {**r, "estimate": 100 - r["estimate"]} for g, r in GROUPS.items()}
+    assert "least frequent with camelid binders" in ph.subgroup_sentence("crs_any", "origin", flipped, p=0.5)
+    strict = ph.subgroup_sentence("crs_any", "origin", GROUPS, p=0.013, alpha=0.01)
+    assert "not below the 0.01 level" in strict and "do not show a difference" in strict
+
+
+def test_two_subgroups_read_as_a_comparison() -> None:
+    two = {g: GROUPS[g] for g in ("murine", "camelid")}
+    assert "less frequent with murine binders than with camelid binders" in ph.subgroup_sentence("cr", "origin", two, 0.2)
+    same = {"murine": {**GROUPS["murine"], "estimate": 50.0}, "camelid": {**GROUPS["camelid"], "estimate": 50.04}}
+    assert "about equally frequent" in ph.subgroup_sentence("cr", "origin", same, 0.9)
+
+
+def test_heterogeneity_sentence_follows_the_q_test() -> None:
+    assert "more than sampling error" in ph.heterogeneity_sentence(83, 1e-6, 27)
+    assert "compatible with sampling error" in ph.heterogeneity_sentence(10, 0.4, 27)
+    assert "single cohort" in ph.heterogeneity_sentence(0, math.nan, 1)
+
+
+def test_pooled_and_dose_sentences() -> None:
+    summary = {"estimate": 80.2, "ci_low": 68.6, "ci_high": 88.2, "k": 1, "n": 43, "pi_low": 10, "pi_high": 99}
+    assert ph.pooled_sentence("crs_any", summary) == (
+        "The pooled rate of CRS of any grade is 80.2% (95% CI 68.6–88.2%; 1 cohort, 43 patients).")
+    assert ph.pooled_sentence("crs_any", None, "no data") == "no data"
+    assert "single cohort" in ph.prediction_sentence("crs_any", summary)
+    none = {"per_kg_min": None, "per_kg_max": None, "flat_min": None, "flat_max": None, "not_reported": 3}
+    assert ph.dose_sentence(none, 3) == "No cohort of this table reports its dose."
+    flat = {**none, "flat_min": 50.0, "flat_max": 800.0, "not_reported": 1}
+    assert ph.dose_sentence(flat, 4) == "Doses were given as a flat dose, from 50 to 800 × 10⁶ cells; 1 cohort of 4 did not report the dose."
