@@ -448,9 +448,15 @@ def load_studies(
 
     events = _derive(percents, counts, sizes, rules)
     if "orr_pct" in percents:
+        # Only a split given in full (no blank or ND imputed by a rule) must add up to ORR.
+        explicit = np.ones(rows, dtype=bool)
+        for column in ("cr_pct", "vgpr_pct", "pr_pct"):
+            pct, cnt = percents[column], counts[column]
+            value_given = ~np.isnan(pct.values) | (cnt is not None and ~np.isnan(cnt.values))
+            explicit &= value_given
         split = events["cr"] + events["vgpr"] + events["pr"]
         with np.errstate(invalid="ignore"):
-            disagree = ~np.isnan(split) & (split != events["orr"])
+            disagree = explicit & ~np.isnan(split) & (split != events["orr"])
         flag(disagree, "orr_pct", 59, lambda i: (
             f"objective response {events['orr'][i]:g} does not equal CR + VGPR + PR = {split[i]:g}"))
     for order, (outcome, denominator) in enumerate(OUTCOMES.items(), start=60):
