@@ -17,6 +17,7 @@ from .data import (
 )
 from .bias import EggerTest, egger_test
 from .gosh import GoshResult, gosh
+from .heterogeneity import HeterogeneityCI, heterogeneity_ci
 from .influence import influence, leave_one_out
 from .outcomes import MODELS, model_sensitivity, outcome_rows, pool_outcome, rule_sensitivity, subgroup_outcome
 from .proportions import (
@@ -34,10 +35,12 @@ __all__ = [
     "model_sensitivity",
     "EggerTest",
     "GoshResult",
+    "HeterogeneityCI",
     "MetaRegression",
     "PooledProportionBatch",
     "egger_test",
     "gosh",
+    "heterogeneity_ci",
     "influence",
     "leave_one_out",
     "meta_regression",

@@ -52,17 +52,16 @@ _VARIANCE_RATIO = 1e7
 
 
 class ConvergenceError(ValueError):
-    """An iterative estimator did not converge: ``rows`` are the failed meta-analyses
-    (0-based indices into the batch; shown 1-based unless ``names`` names them), or
-    ``None`` for a single one."""
+    """An iterative estimator did not converge for the meta-analyses ``rows`` (0-based
+    indices into the batch). The message names them (numbered from 1) or says ``where``
+    ("" for a single meta-analysis)."""
 
-    def __init__(self, method: str, rows: np.ndarray | None, detail: str, names: str | None = None) -> None:
-        self.method, self.rows, self.detail = method, rows, detail
-        where = ""
-        if rows is not None:
+    def __init__(self, method: str, rows: np.ndarray, detail: str, where: str | None = None) -> None:
+        self.method, self.rows, self.detail = method, np.asarray(rows), detail
+        if where is None:
             more = " ..." if len(rows) > 10 else ""
-            where = f" ({names}{more})" if names else f" (meta-analysis rows {', '.join(str(r + 1) for r in rows[:10])}{more})"
-        super().__init__(f"{_option_name(method)}: {detail}{where}")
+            where = f"meta-analysis rows {', '.join(str(r + 1) for r in rows[:10])}{more}"
+        super().__init__(f"{_option_name(method)}: {detail}" + (f" ({where})" if where else ""))
 
 
 def _option_name(method: str) -> str:
@@ -484,7 +483,7 @@ def fit_random_effects(
     failed = notes != ""
     if failed.any() and errors == "raise":
         rows = np.flatnonzero(failed)
-        raise ConvergenceError(tau2, rows, str(notes[rows[0]]))
+        raise ConvergenceError(tau2, rows, str(notes[rows[0]]), "" if len(k) == 1 else None)
     tau2_hat = np.where(failed, 0.0, tau2_hat)  # fitted as tau^2 = 0, then set to NaN
 
     w = _weights(d, tau2_hat)

@@ -285,7 +285,7 @@ def pool_glmm(
     mu, tau, hessian, failed = _maximize(_Studies(xt, nt, okt), start.beta[:, 0], np.maximum(np.sqrt(start.tau2), 0.1))
     if failed.any() and errors == "raise":
         rows = np.flatnonzero(good)[failed]
-        raise ConvergenceError("glmm", rows if batch else None, "maximum likelihood did not converge")
+        raise ConvergenceError("glmm", rows, "maximum likelihood did not converge", None if batch else "")
     with np.errstate(divide="ignore", invalid="ignore"):  # tau = 0 rows handled below
         info = -hessian
         # Var(mu) from the inverse information in (mu, tau); at tau = 0 the cross term
@@ -314,8 +314,8 @@ def pool_glmm(
     }
     notes = np.where(
         failed,
-        "maximum likelihood did not converge",
-        np.where(np.isnan(se), "the information matrix is not positive definite: no standard error", ""),
+        "method='glmm': maximum likelihood did not converge",
+        np.where(np.isnan(se), "method='glmm': the information matrix is not positive definite: no standard error", ""),
     )
     for name in _FLOAT_FIELDS:
         fields[name] = np.where(failed, np.nan, fields[name])

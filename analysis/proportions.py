@@ -414,14 +414,14 @@ def _pool(
     fit = fit_random_effects(prep.y[good], prep.v[good], ok, tau2=tau2, ci=ci, level=level, errors="nan")
     n_harmonic = _harmonic_n(prep.n[good], ok)
     fields, undefined = _summarise(fit, ok, prep.x[good], prep.n[good], transform, n_harmonic, _pi_crit(fit, pi, level))
-    notes = np.where(fit.failed, fit.notes, np.where(undefined, f"the {transform} back-transformation is undefined", ""))
+    notes = np.where(fit.failed, f"tau2={tau2!r}: " + fit.notes, np.where(undefined, f"the {transform} back-transformation is undefined", ""))
     failed = notes != ""
     if failed.any() and errors == "raise":
         rows = np.flatnonzero(good)[failed]
         if fit.failed.any():
             which = np.flatnonzero(good)[fit.failed]
-            where = None if row_name is None else ", ".join(row_name(i) for i in which[:10])
-            raise ConvergenceError(tau2, None if row_name is None else which, str(fit.notes[fit.failed][0]), where)
+            where = "" if row_name is None else ", ".join(row_name(i) for i in which[:10]) + (" ..." if len(which) > 10 else "")
+            raise ConvergenceError(tau2, which, str(fit.notes[fit.failed][0]), where)
         raise ValueError(name(rows[0]) + str(notes[failed][0]))
     for field in _FLOAT_FIELDS:
         fields[field] = np.where(failed, np.nan, fields[field])

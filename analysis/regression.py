@@ -1,15 +1,16 @@
 """Mixed-effects meta-regression of proportions (metafor's ``rma(yi, vi, mods = ...)``).
 
-Categorical moderators are dummy-coded against their first level (the category order of
-a pandas Categorical, else sorted as R's ``factor()`` does); numeric moderators enter as
-they are. The omnibus test QM covers every coefficient but the intercept: a chi-square
+Categorical moderators are dummy-coded against a reference level: the one chosen with
+``reference``, else their first level (the category order of a pandas Categorical, else
+sorted as R's ``factor()`` does; R's ``relevel()`` chooses another); numeric moderators
+enter as they are. The omnibus test QM covers every coefficient but the intercept: a chi-square
 test for ``ci="z"``, an F test on (m, k - p) df for ``ci="hksj"``, as in metafor.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -49,9 +50,17 @@ class MetaRegression:
     tau2_method: str
 
 
-def design_matrix(moderators: pd.DataFrame | Mapping[str, ArrayLike] | pd.Series) -> pd.DataFrame:
-    """Intercept plus moderators, categorical ones dummy-coded (``name[level]``)."""
+def design_matrix(
+    moderators: pd.DataFrame | Mapping[str, ArrayLike] | pd.Series,
+    reference: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Intercept plus moderators, categorical ones dummy-coded (``name[level]``) against
+    their first level or the level ``reference`` names for them."""
     frame = moderators.to_frame() if isinstance(moderators, pd.Series) else pd.DataFrame(moderators)
+    reference = dict(reference or {})
+    unknown = [name for name in reference if name not in frame.columns]
+    if unknown:
+        raise ValueError(f"reference names {unknown}, which are not moderators {list(frame.columns)}")
     columns: dict[str, np.ndarray] = {"intercept": np.ones(len(frame))}
     for name in frame.columns:
         column = frame[name]
@@ -65,8 +74,14 @@ def design_matrix(moderators: pd.DataFrame | Mapping[str, ArrayLike] | pd.Series
                 levels = sorted(column.unique(), key=str)
             if len(levels) < 2:
                 raise ValueError(f"moderator {name!r} has a single level {levels}")
+            if name in reference:
+                if reference[name] not in levels:
+                    raise ValueError(f"reference level {reference[name]!r} of {name!r} is not one of its levels {levels}")
+                levels = [reference[name]] + [level for level in levels if level != reference[name]]
             for level in levels[1:]:
                 columns[f"{name}[{level}]"] = (column == level).to_numpy(dtype=float)
+        elif name in reference:
+            raise ValueError(f"moderator {name!r} is numeric: it has no reference level")
         else:
             columns[str(name)] = column.to_numpy(dtype=float)
     return pd.DataFrame(columns, index=frame.index)
@@ -83,14 +98,17 @@ def meta_regression(
     level: float = 0.95,
     add: float | None = None,
     to: str | None = None,
+    reference: Mapping[str, Any] | None = None,
 ) -> MetaRegression:
     """Regress study proportions (on the ``transform`` scale) on study-level moderators.
 
     Options are those of :func:`analysis.pool_proportions`; ``moderators`` has one row
-    per study (a DataFrame, a dict of columns or a Series).
+    per study (a DataFrame, a dict of columns or a Series). ``reference`` maps a
+    categorical moderator to its reference level, e.g. ``{"origin": "murine"}``
+    (default: the first level).
     """
     prep = _prepare_one(events, n, _options(transform, tau2, ci, level, add, to), "meta_regression")
-    design = design_matrix(moderators)
+    design = design_matrix(moderators, reference)
     if len(design) != prep.y.shape[1]:
         raise ValueError(f"got {len(design)} moderator rows for {prep.y.shape[1]} studies")
     ok = prep.ok

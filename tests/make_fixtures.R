@@ -5,15 +5,21 @@
 # Needs R with metafor and lme4 (Debian: apt-get install r-base-core r-cran-metafor
 # r-cran-lme4).
 # Input:  tests/fixtures/proportion_inputs.csv  (case, group, events, n)
-# Output: tests/fixtures/metafor_proportions.csv (case, option, statistic, index, value)
+# Output: tests/fixtures/metafor_proportions.csv (case, option, statistic, index, value),
+#         tests/fixtures/metafor_diagnostics.csv (same columns), and
+#         tests/fixtures/metafor_heterogeneity.csv (same columns) with the random datasets
+#         it was computed on in tests/fixtures/heterogeneity_inputs.csv (case, events, n)
 #
 # Pooled cases: escalc(measure = M) + rma(method = T, test = Z) + predict(transf = ...),
 # for every measure (PLO, PLN, PR, PAS, PFT), tau^2 estimator (DL, REML, ML, PM, HE,
 # SJ, EB, HS) and test (z, knha), all with metafor's default control settings; option
 # "transform|tau2|ci". Options "only0", "all", "if0all" vary the continuity correction
 # (PLO, DL, z); "arcsine|only0" etc. apply an explicit correction to PAS and PFT,
-# which get none by default. Option "glmm" is rma.glmm(measure = "PLO") (lme4 glmer,
-# nAGQ = 7) with its likelihood-ratio heterogeneity test. Cases whose name starts with "sub_" are subgroup
+# which get none by default. Where k >= 3, "pi_t_low"/"pi_t_high" are predict(pi.type =
+# "riley"): t on k - 2 df. Option "glmm" is rma.glmm(measure = "PLO") (lme4 glmer,
+# nAGQ = 7) with its likelihood-ratio heterogeneity test; option "glmm_hessian" has the
+# standard error from central differences (step 1e-3) of lme4's own 7-point deviance
+# function, which lme4's vcov() (step 1e-4) gets wrong when n is large. Cases whose name starts with "sub_" are subgroup
 # analyses as R's meta does them with a separate tau^2 per subgroup: one rma() per
 # subgroup, then a fixed-effect rma() on the subgroup estimates, whose Q is the
 # between-subgroup statistic. Per-study exact CIs come from binom.test().
@@ -47,13 +53,13 @@ fit <- function(x, n, measure = "PLO", method = "DL", test = "z", add = NULL, to
   rma(yi, vi, data = es, method = method, test = test)
 }
 
-back_transform <- function(fit, measure, n) {
+back_transform <- function(fit, measure, n, ...) {
   switch(measure,
-    PLO = predict(fit, transf = transf.ilogit),
-    PLN = predict(fit, transf = exp),
-    PR = predict(fit),
-    PAS = predict(fit, transf = transf.iarcsin),
-    PFT = predict(fit, transf = transf.ipft.hm, targs = list(ni = n)))
+    PLO = predict(fit, transf = transf.ilogit, ...),
+    PLN = predict(fit, transf = exp, ...),
+    PR = predict(fit, ...),
+    PAS = predict(fit, transf = transf.iarcsin, ...),
+    PFT = predict(fit, transf = transf.ipft.hm, targs = list(ni = n), ...))
 }
 
 emit_fit <- function(case, option, fit, measure = "PLO", n = NULL) {
@@ -75,7 +81,35 @@ emit_fit <- function(case, option, fit, measure = "PLO", n = NULL) {
   if (!glmm) {  # a GLMM has no inverse-variance weights
     w <- weights(fit)
     for (i in seq_along(w)) emit(case, option, "weight", w[i], i)
+    if (fit$k >= 3) {
+      riley <- back_transform(fit, measure, n, pi.type = "riley")
+      emit(case, option, "pi_t_low", riley$pi.lb)
+      emit(case, option, "pi_t_high", riley$pi.ub)
+    }
   }
+}
+
+# SE of mu from the Hessian of lme4's 7-point deviance by central differences (step 1e-3).
+glmm_hessian <- function(case, x, n, fit, h = 1e-3) {
+  d <- data.frame(x = x, n = n, study = factor(seq_along(x)))
+  dev <- lme4::glmer(cbind(x, n - x) ~ 1 + (1 | study), data = d, family = binomial,
+                     nAGQ = 7, devFunOnly = TRUE)
+  theta <- c(sqrt(fit$tau2), fit$b[1])
+  loglik <- function(q) -dev(q) / 2
+  H <- matrix(0, 2, 2)
+  for (i in 1:2) for (j in 1:2) {
+    ei <- (1:2 == i) * h
+    ej <- (1:2 == j) * h
+    H[i, j] <- (loglik(theta + ei + ej) - loglik(theta + ei - ej) - loglik(theta - ei + ej) +
+                loglik(theta - ei - ej)) / (4 * h^2)
+  }
+  se <- sqrt(solve(-H)[2, 2])
+  crit <- qnorm(0.975)
+  emit(case, "glmm_hessian", "se", se)
+  emit(case, "glmm_hessian", "ci_low", transf.ilogit(fit$b[1] - crit * se))
+  emit(case, "glmm_hessian", "ci_high", transf.ilogit(fit$b[1] + crit * se))
+  emit(case, "glmm_hessian", "pi_low", transf.ilogit(fit$b[1] - crit * sqrt(se^2 + fit$tau2)))
+  emit(case, "glmm_hessian", "pi_high", transf.ilogit(fit$b[1] + crit * sqrt(se^2 + fit$tau2)))
 }
 
 # Every option combination; where metafor refuses (an error) or warns, record it so
@@ -113,10 +147,10 @@ for (case in unique(inputs$case)) {
     emit(case, "between", "df", length(groups) - 1)
     emit(case, "between", "p", between$QEp)
   } else {
-    for (to in c("only0", "all", "if0all")) emit_fit(case, to, fit(d$events, d$n, add = 0.5, to = to), "PLO", d$n)
+    for (to in c("only0", "all", "if0all")) emit_or_error(case, to, fit(d$events, d$n, add = 0.5, to = to), "PLO", d$n)
     for (transform in c("arcsine", "freeman-tukey")) for (to in c("only0", "all")) {
       measure <- MEASURES[[transform]]
-      emit_fit(case, paste(transform, to, sep = "|"), fit(d$events, d$n, measure, add = 0.5, to = to), measure, d$n)
+      emit_or_error(case, paste(transform, to, sep = "|"), fit(d$events, d$n, measure, add = 0.5, to = to), measure, d$n)
     }
     for (transform in names(MEASURES)) for (method in METHODS) for (ci in names(TESTS)) {
       measure <- MEASURES[[transform]]
@@ -128,6 +162,7 @@ for (case in unique(inputs$case)) {
       emit(case, "glmm", "error", 1)
     } else {
       emit_fit(case, "glmm", glmm, "PLO", d$n)
+      glmm_hessian(case, d$events, d$n, glmm)
     }
     for (i in seq_len(nrow(d))) {
       ci <- binom.test(d$events[i], d$n[i])$conf.int
@@ -205,10 +240,13 @@ for (case in names(gosh_cases)) {
   }
 }
 
-# Meta-regression: CR on binder origin (factor; R's alphabetical reference level) and
-# CRS on log sample size (continuous), with z and Knapp-Hartung tests.
+# Meta-regression: CR on binder origin (factor; R's alphabetical reference level, and
+# "murine" by relevel()) and CRS on log sample size (continuous), with z and
+# Knapp-Hartung tests.
 regressions <- list(
   cr_origin = list(d = inputs[inputs$case == "sub_origin_cr", ], mods = function(d) ~ factor(d$group)),
+  cr_origin_murine = list(d = inputs[inputs$case == "sub_origin_cr", ],
+                          mods = function(d) ~ relevel(factor(d$group), ref = "murine")),
   crs_logn = list(d = inputs[inputs$case == "crs_any", ], mods = function(d) ~ log(d$n)))
 for (case in names(regressions)) {
   d <- regressions[[case]]$d
@@ -229,3 +267,53 @@ for (case in names(regressions)) {
 out <- do.call(rbind, rows)
 write.csv(out, file.path(fixtures, "metafor_diagnostics.csv"), row.names = FALSE)
 cat(sprintf("wrote %d diagnostic reference values\n", nrow(out)))
+
+# --- heterogeneity: metafor_heterogeneity.csv (case, option, statistic, index, value) ----
+# confint(rma(...)): Q-profile intervals for tau^2, tau, I^2 and H^2, with ci.null (the
+# interval is {0}) and whether the upper limit is the end of the search ("ub_at_end"), on
+# every pooled case with k >= 2 and on random datasets (k = 2..30, some zero-event and
+# all-event studies, tau^2 from 0 to 4 on the logit scale) written with their counts to
+# heterogeneity_inputs.csv; options "transform|tau2" for logit, Freeman-Tukey and raw
+# with DL, REML and PM.
+set.seed(20240611)
+random_cases <- do.call(rbind, lapply(seq_len(40), function(i) {
+  k <- sample(2:30, 1)
+  n <- sample(c(5:60, 100, 500, 2000), k, replace = TRUE)
+  logit <- rnorm(1, -1, 1.5) + rnorm(k, 0, sqrt(sample(c(0, 0.05, 0.5, 2, 4), 1)))
+  data.frame(case = sprintf("random_%02d", i), events = rbinom(k, n, plogis(logit)), n = n)
+}))
+write.csv(random_cases, file.path(fixtures, "heterogeneity_inputs.csv"), row.names = FALSE)
+
+rows <- list()
+het_cases <- rbind(inputs[!startsWith(inputs$case, "sub_"), c("case", "events", "n")], random_cases)
+for (case in unique(het_cases$case)) {
+  d <- het_cases[het_cases$case == case, ]
+  if (nrow(d) < 2) next
+  for (transform in c("logit", "freeman-tukey", "raw")) for (method in c("DL", "REML", "PM")) {
+    option <- paste(transform, method, sep = "|")
+    warned <- FALSE
+    ci <- withCallingHandlers(
+      tryCatch(confint(fit(d$events, d$n, MEASURES[[transform]], method)), error = function(e) e),
+      warning = function(w) {
+        warned <<- TRUE
+        invokeRestart("muffleWarning")
+      })
+    if (warned) emit(case, option, "warning", 1)
+    if (inherits(ci, "error")) {
+      emit(case, option, "error", 1)
+      next
+    }
+    r <- ci$random
+    for (stat in c("tau2", "tau", "i2", "h2")) {
+      row <- c(tau2 = "tau^2", tau = "tau", i2 = "I^2(%)", h2 = "H^2")[[stat]]
+      emit(case, option, stat, r[row, "estimate"])
+      emit(case, option, paste0(stat, "_ci_low"), r[row, "ci.lb"])
+      emit(case, option, paste0(stat, "_ci_high"), r[row, "ci.ub"])
+    }
+    emit(case, option, "ci_null", as.numeric(ci$ci.null))
+    emit(case, option, "ub_at_end", as.numeric(ci$ub.sign == ">"))
+  }
+}
+out <- do.call(rbind, rows)
+write.csv(out, file.path(fixtures, "metafor_heterogeneity.csv"), row.names = FALSE)
+cat(sprintf("wrote %d heterogeneity reference values\n", nrow(out)))
