@@ -79,7 +79,7 @@ def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> N
             lowest = min(groups, key=lambda g: groups[g].estimate)
             if len({round(100 * g.estimate, 1) for g in groups.values()}) == len(groups):
                 assert phrasing.group_label(lowest) in comparison.sentence.split(":")[0]
-            assert ("below the" in comparison.sentence) == (comparison.result.p < alpha)
+            assert ("not below the" not in comparison.sentence) == (comparison.result.p < alpha)
     analysis.model_sensitivity(studies, list(paper.OUTCOMES))
     analysis.rule_sensitivity(path, analysis.ExtractionRules(), {"unreported_neurotox": ["neurotox"], "not_disclosed": ["orr", "cr"]})
     if "dose" in studies and (studies["dose"] != "").any():
@@ -92,7 +92,7 @@ def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> N
     editions.findings_summary(editions.findings(tables["2020 table"], studies, alpha))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=study_tables(), alpha=st.sampled_from([0.01, 0.05, 0.1]))
 def test_every_chapter_path_runs_on_any_valid_table(tmp_path: Path, table: pd.DataFrame, alpha: float) -> None:
     path = tmp_path / "generated.csv"
