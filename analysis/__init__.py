@@ -16,6 +16,7 @@ from .data import (
     with_covariates,
 )
 from .bias import EggerTest, egger_test
+from .estimators import ConvergenceError
 from .gosh import GoshResult, gosh
 from .heterogeneity import HeterogeneityCI, heterogeneity_ci
 from .influence import influence, leave_one_out
@@ -33,6 +34,7 @@ from .regression import MetaRegression, meta_regression
 __all__ = [
     "MODELS",
     "model_sensitivity",
+    "ConvergenceError",
     "EggerTest",
     "GoshResult",
     "HeterogeneityCI",

@@ -81,12 +81,29 @@ def _study_sum(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _others(a: np.ndarray) -> np.ndarray:
-    """For each study, the sum of ``a`` over the other studies (no subtraction, so no
-    cancellation for non-negative ``a``): sums before it plus sums after it."""
-    before = np.cumsum(np.concatenate([np.zeros_like(a[:1]), a[:-1]]), axis=0)
-    after = np.cumsum(np.concatenate([np.zeros_like(a[:1]), a[:0:-1]]), axis=0)[::-1]
-    return before + after
+def _others(a: np.ndarray, total: np.ndarray, lopsided: np.ndarray) -> np.ndarray:
+    """For each study, the sum of non-negative ``a`` over the other studies, ``total``
+    being the sum over all. ``total - a`` loses digits only for a study holding most of
+    the total; in the ``lopsided`` meta-analyses, where one may, the sum before the study
+    and the sum after it are added up instead."""
+    out = total - a
+    if lopsided.size:
+        part = a[:, lopsided]
+        before = np.zeros_like(part)
+        for i in range(1, len(part)):
+            before[i] = before[i - 1] + part[i - 1]
+        after = np.zeros_like(part)
+        for i in range(len(part) - 2, -1, -1):
+            after[i] = after[i + 1] + part[i + 1]
+        out[:, lopsided] = before + after
+    return out
+
+
+def _lopsided(s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """Meta-analyses where one weight may exceed half the sum of weights: elsewhere
+    max(w)^2 <= s2 <= s1^2 / 4, so s1 - w_i keeps its digits and so, within a factor k,
+    does s2 - w_i^2."""
+    return np.flatnonzero(s2 > s1**2 / 4)
 
 
 def _trace(a: np.ndarray) -> np.ndarray:
@@ -139,6 +156,13 @@ class _Design:
         _, _, e = self.wls(w)
         return _study_sum(w * e**2)
 
+    def trace_p(self, w: np.ndarray) -> np.ndarray:
+        """tr(P) for P = W - WX(X'WX)^-1X'W (see :meth:`traces`)."""
+        if self.X is None:
+            s1 = _study_sum(w)
+            return _study_sum(w * _others(w, s1, _lopsided(s1, _study_sum(w**2)))) / s1
+        return self.traces(w)[0]
+
     def traces(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """tr(P) and tr(PP) for P = W - WX(X'WX)^-1X'W, as sums of P's elements.
 
@@ -147,11 +171,13 @@ class _Design:
         Fisher-scoring step; summing P's elements keeps the full precision metafor has.
         """
         if self.X is None:
-            # P_ii = w_i (sum of the other weights) / s1, P_ij = -w_i w_j / s1.
-            s1 = _study_sum(w)
-            diag = w * _others(w) / s1
-            off = _study_sum(w**2 * _others(w**2)) / s1**2
-            return _study_sum(diag), _study_sum(diag**2) + off
+            # P_ii = w_i o_i / s1 with o_i the sum of the other weights, P_ij = -w_i w_j / s1:
+            # tr(PP) = sum_i w_i^2 (o_i^2 + sum of the other squared weights) / s1^2.
+            w2 = w**2
+            s1, s2 = _study_sum(w), _study_sum(w2)
+            lopsided = _lopsided(s1, s2)
+            o = _others(w, s1, lopsided)
+            return _study_sum(w * o) / s1, _study_sum(w2 * (o**2 + _others(w2, s2, lopsided))) / s1**2
         a_inv = self.inv_cross(w)
         hat = np.einsum("ima,mab,jmb->ijm", self.X, a_inv, self.X)
         P = np.eye(len(w))[:, :, None] * w[:, None, :] - w[:, None, :] * hat * w[None, :, :]
@@ -173,8 +199,7 @@ def _weights(d: _Design, tau2: np.ndarray | float) -> np.ndarray:
 
 def _tau2_dl(d: _Design) -> np.ndarray:
     w = _weights(d, 0.0)
-    tr_p, _ = d.traces(w)
-    return (d.rss(w) - (d.k - d.p)) / tr_p
+    return (d.rss(w) - (d.k - d.p)) / d.trace_p(w)
 
 
 def _tau2_he(d: _Design) -> np.ndarray:
@@ -512,7 +537,7 @@ def fit_random_effects(
     df = k - p
     has_df = df > 0
     q = np.where(has_df, np.maximum(0.0, d.rss(w_fixed)), 0.0)
-    tr_p, _ = d.traces(w_fixed)
+    tr_p = d.trace_p(w_fixed)
     with np.errstate(divide="ignore", invalid="ignore"):
         vt = np.where(has_df, df / tr_p, 0.0)
         i2 = np.where(has_df, 100 * tau2_hat / (vt + tau2_hat), 0.0)

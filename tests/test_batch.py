@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from analysis import pool_proportions
+from analysis import ConvergenceError, pool_proportions
 from analysis.proportions import PooledProportionBatch, _FIELDS
 
 TAU2 = ["DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS"]
@@ -72,3 +72,74 @@ def test_bad_values_in_a_batch_name_the_study() -> None:
     x[1, 0] = n[1, 0] + 1
     with pytest.raises(ValueError, match="^row 2: study 1: events must not exceed n"):
         pool_proportions(x, n)
+
+
+def test_rows_that_cannot_be_fitted_become_nan_with_a_note() -> None:
+    x, n = random_batch(seed=6, rows=6)
+    x[1, 0] = n[1, 0] + 1  # invalid counts
+    x[3], n[3] = np.nan, np.nan  # no study
+    x[4, :3], n[4, :3] = [0, 0, 0], [5, 10, 200000]  # fine now: metafor's tau^2 = 0
+    x[4, 3:], n[4, 3:] = np.nan, np.nan
+    with pytest.warns(UserWarning, match="Ratio of largest to smallest sampling variance"):
+        batch = pool_proportions(x, n, tau2="REML", transform="raw", errors="nan")
+    assert len(batch.notes) == 6
+    assert batch.notes[1].startswith("study 1: events must not exceed n")
+    assert "k = 0" in batch.notes[3]
+    for bad in (1, 3):
+        assert all(np.isnan(getattr(batch, name)[bad]) for name in ["estimate", "ci_low", "pi_high", "mu", "se", "tau2", "i2", "q"])
+        assert batch.n_total[bad] == 0 and batch.events_total[bad] == 0
+    assert batch.k[1] == (~np.isnan(x[1])).sum() and batch.k[3] == 0
+    assert batch.tau2[4] == 0 and np.isfinite(batch.estimate[4])
+    good = [0, 2, 4, 5]
+    with pytest.warns(UserWarning):
+        clean = pool_proportions(x[good], n[good], tau2="REML", transform="raw")
+    for j, i in enumerate(good):  # the other rows are as if fitted without the bad ones
+        assert batch.notes[i] == ""
+        assert batch.row(i) == clean.row(j)
+
+
+def test_estimator_failures_become_nan_with_a_note_or_name_the_row() -> None:
+    # REML does not converge in 100 iterations here (nor in metafor).
+    stuck = np.array([0, 4, 2, 95, 4, 2, 0, 1, 0, 0, 4, 3, 1, 7, 4, 1, 1, 0, 0, 4, 4, 4, 5, 6], dtype=float)
+    sizes = np.array([43, 58, 20, 2000, 29, 45, 14, 13, 46, 45, 22, 40, 16, 59, 19, 6, 20, 6, 22, 40, 39, 28, 38, 48], dtype=float)
+    x = np.vstack([stuck + (stuck < 5), stuck])
+    n = np.vstack([sizes, sizes])
+    with pytest.raises(ConvergenceError, match=r"Fisher scoring did not converge in 100 iterations \(row 2\)") as info:
+        pool_proportions(x, n, tau2="REML")
+    assert list(info.value.rows) == [1]
+    batch = pool_proportions(x, n, tau2="REML", errors="nan")
+    assert np.isfinite(batch.estimate[0]) and np.isnan(batch.estimate[1])
+    assert batch.notes == ("", "tau2='REML': Fisher scoring did not converge in 100 iterations")
+    assert batch.k[1] == 24 and batch.n_total[1] == sizes.sum()
+
+
+def test_errors_option_is_checked_and_for_batches() -> None:
+    with pytest.raises(ValueError, match="errors='ignore'"):
+        pool_proportions(np.array([[1.0, 2.0]]), np.array([[10.0, 10.0]]), errors="ignore")
+    with pytest.raises(ValueError, match="errors='nan' is for a batch"):
+        pool_proportions([1, 2], [10, 10], errors="nan")
+
+
+def test_glmm_rows_that_cannot_be_fitted_become_nan() -> None:
+    x = np.array([[3.0, 5.0, 9.0], [0.0, 0.0, 0.0], [2.0, np.nan, np.nan], [4.0, 6.0, 1.0]])
+    n = np.array([[10.0, 12.0, 20.0], [10.0, 12.0, 20.0], [10.0, np.nan, np.nan], [11.0, 13.0, 9.0]])
+    with pytest.raises(ValueError, match="^row 2: the GLMM has no finite estimate"):
+        pool_proportions(x, n, method="glmm")
+    batch = pool_proportions(x, n, method="glmm", errors="nan")
+    assert "no finite estimate" in batch.notes[1] and "at least 2 studies" in batch.notes[2]
+    assert np.isnan(batch.estimate[1:3]).all() and batch.notes[0] == batch.notes[3] == ""
+    clean = pool_proportions(x[[0, 3]], n[[0, 3]], method="glmm")
+    assert batch.row(0) == clean.row(0) and batch.row(3) == clean.row(1)
+
+
+@pytest.mark.parametrize("method", ["inverse-variance", "glmm"])
+def test_t_prediction_interval_in_a_batch(method: str) -> None:
+    x, n = random_batch(seed=7, rows=10, width=5)
+    batch = pool_proportions(x, n, pi="t", method=method)
+    for i in range(len(x)):
+        keep = ~np.isnan(x[i])
+        single = pool_proportions(x[i, keep], n[i, keep], pi="t", method=method)
+        for name in _FIELDS:  # bit for bit, NaN where k < 3
+            assert np.array_equal(batch.row(i)[name], getattr(single, name), equal_nan=True), (i, name)
+        assert (batch.k[i] < 3) == ("k >= 3" in batch.notes[i])
+    assert batch.pi_method == "t"

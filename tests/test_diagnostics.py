@@ -120,15 +120,17 @@ def test_random_gosh_is_seeded_and_samples_like_metafor() -> None:
 
 
 @pytest.mark.parametrize("option", ["logit|DL|z", "logit|REML|hksj", "logit|PM|z"])
-@pytest.mark.parametrize("case", ["cr_origin", "crs_logn"])
+@pytest.mark.parametrize("case", ["cr_origin", "cr_origin_murine", "crs_logn"])
 def test_meta_regression_matches_metafor(case: str, option: str) -> None:
-    if case == "cr_origin":
+    reference = None
+    if case.startswith("cr_origin"):
         d = data("sub_origin_cr")
         moderators = {"origin": d["group"].to_numpy()}
+        reference = {"origin": "murine"} if case == "cr_origin_murine" else None
     else:
         d = data("crs_any")
         moderators = {"log_n": np.log(d["n"].to_numpy())}
-    fit = meta_regression(d["events"], d["n"], moderators, **kwargs(option))
+    fit = meta_regression(d["events"], d["n"], moderators, reference=reference, **kwargs(option))
     c = fit.coefficients
     for ours, theirs in [("estimate", "estimate"), ("se", "se"), ("statistic", "stat"), ("p", "p"), ("ci_low", "ci_low"), ("ci_high", "ci_high")]:
         close(c[ours], ref(case, option, f"coef_{theirs}"), f"{case}/{option}/{ours}")
@@ -136,6 +138,8 @@ def test_meta_regression_matches_metafor(case: str, option: str) -> None:
         close(getattr(fit, ours), ref(case, option, theirs), f"{case}/{option}/{ours}")
     if case == "cr_origin":
         assert list(c.index) == ["intercept", "origin[human]", "origin[murine]"]  # R's reference level
+    if case == "cr_origin_murine":
+        assert list(c.index) == ["intercept", "origin[camelid]", "origin[human]"]  # relevel(ref = "murine")
 
 
 def test_meta_regression_rejects_bad_moderators() -> None:
@@ -148,6 +152,13 @@ def test_meta_regression_rejects_bad_moderators() -> None:
         meta_regression(d["events"], d["n"], {"a": np.arange(len(d)), "b": 2.0 * np.arange(len(d))})
     with pytest.raises(ValueError, match="moderator rows"):
         meta_regression(d["events"], d["n"], {"x": [1.0, 2.0]})
+    groups = {"g": np.where(np.arange(len(d)) % 2 == 0, "a", "b")}
+    with pytest.raises(ValueError, match="reference level 'c' of 'g' is not one of its levels"):
+        meta_regression(d["events"], d["n"], groups, reference={"g": "c"})
+    with pytest.raises(ValueError, match="not moderators"):
+        meta_regression(d["events"], d["n"], groups, reference={"h": "a"})
+    with pytest.raises(ValueError, match="numeric"):
+        meta_regression(d["events"], d["n"], {"x": np.arange(len(d), dtype=float)}, reference={"x": 1.0})
 
 
 def test_diagnostics_need_enough_studies() -> None:
@@ -159,3 +170,23 @@ def test_diagnostics_need_enough_studies() -> None:
         egger_test([1, 2, 3], [10, 10, 10], model="glm")
     with pytest.raises(ValueError, match="subsets"):
         gosh([1, 2, 3], [10, 10, 10], subsets=0)
+
+
+def test_diagnostics_terminate_and_give_nan_where_a_subset_fit_fails() -> None:
+    """Leave-one-out, influence and GOSH fit the subsets with the same engine, which stops;
+    a subset whose estimator fails gets NaN (metafor's NA), not an error for all."""
+    events, n = [6, 321509, 3, 0], [6, 321509, 10, 200000]
+    with pytest.warns(UserWarning, match="Ratio of largest"):  # the full-data fit warns, as metafor's rma
+        table = leave_one_out(events, n, transform="log", tau2="REML")
+    assert len(table) == 4 and np.isfinite(table["tau2"]).all()
+    assert np.isfinite(gosh(events, n, transform="log", tau2="REML").table["estimate"]).all()
+    # REML converges on all 25 studies but not without study 1, 9, 10, 15 or 25: metafor's
+    # leave1out() gives NA for exactly those.
+    events = [0, 4, 2, 95, 4, 2, 0, 1, 0, 0, 4, 3, 1, 7, 4, 1, 1, 0, 0, 4, 4, 4, 5, 6, 0]
+    n = [43, 58, 20, 2000, 29, 45, 14, 13, 46, 45, 22, 40, 16, 59, 19, 6, 20, 6, 22, 40, 39, 28, 38, 48, 60]
+    failed = [1, 9, 10, 15, 25]
+    table = leave_one_out(events, n, tau2="REML")
+    assert list(table.index[table["tau2"].isna()] + 1) == failed
+    assert table.drop(index=[i - 1 for i in failed]).notna().all().all()
+    diagnostics = influence(events, n, tau2="REML")
+    assert list(diagnostics.index[diagnostics["tau2_del"].isna()] + 1) == failed
