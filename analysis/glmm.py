@@ -28,6 +28,7 @@ H^2 use metafor's typical within-study variance from the logit-scale sampling va
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields as dataclass_fields
 from typing import Sequence
 
 import numpy as np
@@ -48,7 +49,7 @@ from .proportions import (
     _continuity,
     _count_problems,
     _labels,
-    _scatter,
+    _with_unfitted_rows,
     clopper_pearson,
 )
 
@@ -65,31 +66,42 @@ _STEP = 1e-4  # finite-difference step for the optimizer (lme4's deriv12 uses 1e
 _HESSIAN_STEP = 1e-3
 
 
+@dataclass(frozen=True)
 class _Studies:
     """The studies of a batch, (k, m) study-major, mirrored to at most half events.
 
     ``sign`` is -1 for mirrored studies, whose logit is -(mu + tau u); the prior of u
     is symmetric, so only mu changes sign. ``eta_hat`` and ``p_hat`` are the saturated
-    model's logit and proportion (unused where x = 0, whose saturated log-likelihood is 0).
+    model's logit and proportion where ``inner`` (x > 0; at x = 0 the saturated
+    log-likelihood is 0); ``logit`` and ``logit_var`` the empirical logit (0.5 added)
+    and its variance, which start the search for the modes.
     """
 
-    def __init__(self, x: np.ndarray, n: np.ndarray, ok: np.ndarray) -> None:
+    sign: np.ndarray
+    x: np.ndarray
+    n: np.ndarray
+    ok: np.ndarray
+    inner: np.ndarray
+    p_hat: np.ndarray
+    eta_hat: np.ndarray
+    logit: np.ndarray
+    logit_var: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, n: np.ndarray, ok: np.ndarray) -> "_Studies":
         mirrored = x > n / 2
-        self.sign = np.where(mirrored, -1.0, 1.0)
-        self.x = np.where(mirrored, n - x, x)
-        self.n, self.ok = n, ok
-        inner = self.x > 0
-        self.p_hat = np.where(inner, self.x / n, 0.5)
-        self.eta_hat = np.where(inner, np.log(np.where(inner, self.x, 1.0) / (n - self.x)), 0.0)
-        self.inner = inner
-        self.logit = np.log((self.x + 0.5) / (n - self.x + 0.5))
-        self.logit_var = 1 / (self.x + 0.5) + 1 / (n - self.x + 0.5)
+        x = np.where(mirrored, n - x, x)
+        inner = x > 0
+        return cls(
+            sign=np.where(mirrored, -1.0, 1.0), x=x, n=n, ok=ok, inner=inner,
+            p_hat=np.where(inner, x / n, 0.5),
+            eta_hat=np.where(inner, np.log(np.where(inner, x, 1.0) / (n - x)), 0.0),
+            logit=np.log((x + 0.5) / (n - x + 0.5)),
+            logit_var=1 / (x + 0.5) + 1 / (n - x + 0.5),
+        )
 
     def columns(self, rows: np.ndarray) -> "_Studies":
-        out = object.__new__(_Studies)
-        for name in ("sign", "x", "n", "ok", "p_hat", "eta_hat", "inner", "logit", "logit_var"):
-            setattr(out, name, getattr(self, name)[:, rows])
-        return out
+        return _Studies(**{f.name: getattr(self, f.name)[:, rows] for f in dataclass_fields(self)})
 
     def loglik(self, eta: np.ndarray) -> np.ndarray:
         """log P(x | n, expit(eta)) minus its saturated value; ``eta`` (k, m, ...)."""
@@ -284,7 +296,7 @@ def pool_glmm(
     k = ok.sum(axis=1)
 
     xt, nt, okt = np.ascontiguousarray(xs.T), np.ascontiguousarray(ns.T), np.ascontiguousarray(ok.T)
-    mu, tau, hessian, failed = _maximize(_Studies(xt, nt, okt), start.beta[:, 0], np.maximum(np.sqrt(start.tau2), 0.1))
+    mu, tau, hessian, failed = _maximize(_Studies.of(xt, nt, okt), start.beta[:, 0], np.maximum(np.sqrt(start.tau2), 0.1))
     if failed.any() and errors == "raise":
         rows = np.flatnonzero(good)[failed]
         raise ConvergenceError("glmm", rows, "maximum likelihood did not converge", None if batch else "")
@@ -324,10 +336,7 @@ def pool_glmm(
     notes = np.where((notes == "") & (pi == "t") & (k < 3), _PI_UNDEFINED, notes)
     labels_of = {"transform": "logit", "tau2_method": "ML", "ci_method": "z", "method": "glmm", "level": level, "pi_method": pi}
     if batch:
-        all_fields = {name: _scatter(value, good, np.nan if name in _FLOAT_FIELDS else 0) for name, value in fields.items()}
-        all_fields["k"] = np.where(good, all_fields["k"], (~np.isnan(x2)).sum(axis=1))
-        all_notes = np.full(len(good), "", dtype=object)
-        all_notes[good], all_notes[~good] = notes, why[~good]
+        all_fields, all_notes = _with_unfitted_rows(fields, notes, good, why, x2)
         return PooledProportionBatch(**all_fields, **labels_of, notes=tuple(str(note) for note in all_notes))
     keep = ok[0]
     xs1, ns1 = x2[0, keep], n2[0, keep]

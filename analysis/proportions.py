@@ -405,36 +405,47 @@ def _pool(
     (no prefix for a single meta-analysis), or with ``errors="nan"`` gets NaN fields and
     a note. Rows are fitted independently, so dropping one changes no other."""
     prep = _prepare(x, n, transform=transform, add=add, to=to)
-    name = (lambda i: "") if row_name is None else (lambda i: f"{row_name(i)}: ")
-    bad = np.flatnonzero(prep.why != "")
-    if bad.size and errors == "raise":
-        raise ValueError(name(bad[0]) + prep.why[bad[0]])
+    prefix = (lambda i: "") if row_name is None else (lambda i: f"{row_name(i)}: ")
     good = prep.why == ""
+    if errors == "raise" and not good.all():
+        first = int(np.argmin(good))
+        raise ValueError(prefix(first) + prep.why[first])
     ok = prep.ok[good]
     fit = fit_random_effects(prep.y[good], prep.v[good], ok, tau2=tau2, ci=ci, level=level, errors="nan")
     n_harmonic = _harmonic_n(prep.n[good], ok)
     fields, undefined = _summarise(fit, ok, prep.x[good], prep.n[good], transform, n_harmonic, _pi_crit(fit, pi, level))
-    notes = np.where(fit.failed, f"tau2={tau2!r}: " + fit.notes, np.where(undefined, f"the {transform} back-transformation is undefined", ""))
-    failed = notes != ""
-    if failed.any() and errors == "raise":
-        rows = np.flatnonzero(good)[failed]
+    if errors == "raise":  # every row is good here: fit rows are the batch's rows
         if fit.failed.any():
-            which = np.flatnonzero(good)[fit.failed]
+            which = np.flatnonzero(fit.failed)
             where = "" if row_name is None else ", ".join(row_name(i) for i in which[:10]) + (" ..." if len(which) > 10 else "")
-            raise ConvergenceError(tau2, which, str(fit.notes[fit.failed][0]), where)
-        raise ValueError(name(rows[0]) + str(notes[failed][0]))
+            raise ConvergenceError(tau2, which, str(fit.notes[which[0]]), where)
+        if undefined.any():
+            first = int(np.argmax(undefined))
+            raise ValueError(prefix(first) + f"the {transform} back-transformation is undefined")
+    failed = fit.failed | undefined
     for field in _FLOAT_FIELDS:
         fields[field] = np.where(failed, np.nan, fields[field])
-    pi_note = np.where(np.isnan(fields["pi_low"]) & ~failed & (fit.k >= 1) & (pi == "t"), _PI_UNDEFINED, "")
-    all_fields = {
-        field: _scatter(value, good, np.nan if field in _FLOAT_FIELDS else 0) for field, value in fields.items()
-    }
-    all_fields["k"] = np.where(good, all_fields["k"], (~np.isnan(x)).sum(axis=1))
-    all_notes = np.full(len(good), "", dtype=object)
-    all_notes[good] = np.where(failed, notes, pi_note)
-    all_notes[~good] = prep.why[~good]
-    weights = _scatter(fit.weights, good, np.nan)
-    return _Pooled(y=prep.y, v=prep.v, ok=prep.ok, weights=weights, fields=all_fields, notes=all_notes)
+    notes = np.where(
+        fit.failed,
+        f"tau2={tau2!r}: " + fit.notes,
+        np.where(undefined, f"the {transform} back-transformation is undefined", np.where((pi == "t") & (fit.k < 3), _PI_UNDEFINED, "")),
+    )
+    all_fields, all_notes = _with_unfitted_rows(fields, notes, good, prep.why, x)
+    return _Pooled(
+        y=prep.y, v=prep.v, ok=prep.ok, weights=_scatter(fit.weights, good, np.nan), fields=all_fields, notes=all_notes
+    )
+
+
+def _with_unfitted_rows(
+    fields: dict[str, np.ndarray], notes: np.ndarray, fitted: np.ndarray, why: np.ndarray, x: np.ndarray
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Fields and notes of the ``fitted`` rows placed among the rows that were not (NaN
+    floats, 0 counts but k, and ``why`` as their note); ``x`` are all rows' events."""
+    out = {field: _scatter(value, fitted, np.nan if field in _FLOAT_FIELDS else 0) for field, value in fields.items()}
+    out["k"] = np.where(fitted, out["k"], (~np.isnan(x)).sum(axis=1))
+    all_notes = np.array(why, dtype=object)
+    all_notes[fitted] = notes
+    return out, all_notes
 
 
 def _scatter(values: np.ndarray, rows: np.ndarray, fill: float) -> np.ndarray:

@@ -49,15 +49,15 @@ def datasets(count: int = COUNT, seed: int = 11) -> list[tuple[np.ndarray, np.nd
     return out
 
 
-def _timed(report: dict, what: str, fit) -> object:
+def _timed(what: str, fit) -> object:
+    """``fit()``, or None if it refuses; prints what it is before, and its time after."""
     print(json.dumps({"start": what}), flush=True)  # names the fit if it never returns
     began = time.perf_counter()
     try:
         result, outcome = fit(), "ok"
     except ValueError as error:  # a refusal, with a message, is an answer
         result, outcome = None, f"{type(error).__name__}: {error}"
-    report.update(what=what, seconds=time.perf_counter() - began, outcome=outcome)
-    print(json.dumps(report), flush=True)
+    print(json.dumps({"what": what, "seconds": time.perf_counter() - began, "outcome": outcome}), flush=True)
     return result
 
 
@@ -76,11 +76,11 @@ def _child() -> None:
     for transform in TRANSFORMS:
         for tau2 in ESTIMATORS:
             singles = [
-                _timed({}, f"case {i}: {transform}/{tau2} events={x.tolist()} n={n.tolist()}",
+                _timed(f"case {i}: {transform}/{tau2} events={x.tolist()} n={n.tolist()}",
                        lambda: pool_proportions(x, n, transform=transform, tau2=tau2))
                 for i, (x, n) in enumerate(data)
             ]
-            batch = _timed({}, f"batch of {len(data)}: {transform}/{tau2}",
+            batch = _timed(f"batch of {len(data)}: {transform}/{tau2}",
                            lambda: pool_proportions(xs, ns, transform=transform, tau2=tau2, errors="nan"))
             # A batch row equals its single fit, bit for bit, or is NaN where that refused.
             same = all(
@@ -90,10 +90,10 @@ def _child() -> None:
             )
             print(json.dumps({"what": f"batch equals singles: {transform}/{tau2}", "seconds": 0.0, "outcome": "ok" if same else "differs"}), flush=True)
     for i, (x, n) in enumerate(data[:25]):
-        _timed({}, f"case {i}: glmm events={x.tolist()} n={n.tolist()}", lambda: pool_proportions(x, n, method="glmm"))
+        _timed(f"case {i}: glmm events={x.tolist()} n={n.tolist()}", lambda: pool_proportions(x, n, method="glmm"))
     for i, (x, n) in enumerate([d for d in data if len(d[0]) >= 3][:30]):
         for name, diagnostic in [("leave_one_out", leave_one_out), ("influence", influence), ("gosh", gosh)]:
-            _timed({}, f"case {i}: {name} REML/log events={x.tolist()} n={n.tolist()}",
+            _timed(f"case {i}: {name} REML/log events={x.tolist()} n={n.tolist()}",
                    lambda: diagnostic(x, n, transform="log", tau2="REML"))
 
 
