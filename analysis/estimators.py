@@ -225,8 +225,8 @@ def _fisher_scoring(d: _Design, method: str) -> tuple[np.ndarray, np.ndarray]:
     """ML, REML or EB by metafor's Fisher scoring (start: HE truncated at 0).
 
     Returns tau^2 and the reason for each meta-analysis that failed ("" if none): more
-    than 100 iterations, as metafor, or a step that is not a number -- metafor would
-    halve an infinite step forever.
+    than 100 iterations, as metafor, or an infinite step, which metafor would halve
+    forever (a NaN step is 0, as in metafor).
     """
     tau2 = np.maximum(0.0, _tau2_he(d))
     why = np.full(len(tau2), "", dtype=object)
