@@ -31,6 +31,7 @@ __all__ = [
     "glue_provenance",
     "show_note",
     "covariate_note",
+    "show_comparison",
 ]
 
 
@@ -163,3 +164,14 @@ def covariate_note(studies: pd.DataFrame, covariates: pd.DataFrame) -> str:
                      f"table but not its numbers; the covariates given for {'it' if len(changed) == 1 else 'them'} may describe "
                      f"the earlier report: {', '.join(changed)}.")
     return " ".join(parts)
+
+
+def show_comparison(comparison, overall=None, title: str = "") -> None:
+    """The forest plot of a :class:`~analysis.outcomes.SubgroupComparison`, or its note
+    when the table cannot support the comparison."""
+    if comparison.result is None:
+        show_note(comparison.note)
+        return
+    from .plots import subgroup_forest_plot
+
+    subgroup_forest_plot(comparison.result, overall=overall, title=title)
