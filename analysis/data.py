@@ -468,6 +468,11 @@ def load_studies(
     if found:
         found.sort(key=lambda item: (item[0], item[1]))
         raise StudyDataError(path, [p for _, _, p in found])
+    if all(np.isnan(events[outcome]).all() for outcome in OUTCOMES):
+        # Nothing any chapter could pool: say so here rather than in ten notes.
+        raise StudyDataError(path, [Problem("(all)", ", ".join(PERCENT_COLUMNS), (
+            "no cohort reports any outcome (every CRS, neurotoxicity and response value is ND or blank "
+            "under the extraction rules), so there is nothing to pool"))])
 
     out = pd.DataFrame({"study_id": raw["study_id"], "product": raw["product"]})
     for column in OPTIONAL_TEXT_COLUMNS:

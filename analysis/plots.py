@@ -20,9 +20,10 @@ from matplotlib.patches import Polygon
 import pandas as pd
 
 from .gosh import GoshResult
+from .phrasing import p_value
 from .proportions import PooledProportion, SubgroupAnalysis
 
-__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot", "drawable"]
+__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot", "subgroup_editions_plot", "drawable"]
 
 _ROW_HEIGHT = 0.24  # inches per row
 _MISSING_GLYPH = "□"
@@ -62,7 +63,7 @@ def _study_rows(result: PooledProportion) -> list[_Row]:
 
 
 def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
-    heterogeneity = f"I² = {result.i2:.0f}%, τ² = {result.tau2:.2f}, {_p(result.q_p)}"
+    heterogeneity = f"I² = {result.i2:.0f}%, τ² = {result.tau2:.2f}, {p_value(result.q_p)}"
     return [
         _Row(
             "pooled",
@@ -76,11 +77,6 @@ def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
         _Row("pi", "Prediction interval", "", np.nan, 100 * result.pi_low, 100 * result.pi_high),
         _Row("note", f"Heterogeneity: {heterogeneity}"),
     ]
-
-
-def _p(p: float) -> str:
-    """p-value with its relation sign, as printed in journals."""
-    return "p < 0.0001" if p < 1e-4 else f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"
 
 
 def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) -> Figure:
@@ -169,7 +165,7 @@ def subgroup_forest_plot(
     rows.append(
         _Row(
             "note",
-            f"Test for subgroup differences: Q = {result.q_between:.2f}, df = {result.df}, {_p(result.p)}",
+            f"Test for subgroup differences: Q = {result.q_between:.2f}, df = {result.df}, {p_value(result.p)}",
         )
     )
     rows += [_Row("note", f"Note: {note}") for note in result.notes]
@@ -257,25 +253,65 @@ def flow_diagram(stages: pd.DataFrame, *, title: str = "") -> Figure:
     return fig
 
 
+_EDITION_COLOURS = ["#1f4e79", "#b2182b", "#4d9221", "#7b3294"]
+
+
+def _edition_rows(ax, table: pd.DataFrame, key: str, labels: dict[str, str], editions: list[str]) -> None:
+    """One row per ``key`` value, one offset point with its 95% CI per edition."""
+    names = list(dict.fromkeys(table[key]))
+    offsets = np.linspace(0.18, -0.18, len(editions)) if len(editions) > 1 else [0.0]  # first edition on top
+    for colour, offset, edition in zip(_EDITION_COLOURS, offsets, editions):
+        part = table[table["edition"] == edition].set_index(key).reindex(names)
+        y = np.arange(len(names))[::-1] + offset
+        ax.errorbar(part["estimate"], y, xerr=[part["estimate"] - part["ci_low"], part["ci_high"] - part["estimate"]],
+                    fmt="o", color=colour, ms=5, capsize=3, label=edition)
+    # Labels are phrased for sentences ("a CD28 domain"); an axis needs no article.
+    ax.set_yticks(np.arange(len(names))[::-1], [drawable(labels.get(n, n).removeprefix("a ")) for n in names])
+    ax.set_xlim(0, 100)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
 def editions_plot(table: pd.DataFrame, *, labels: dict[str, str], title: str = "") -> Figure:
     """Each outcome's pooled estimate and 95% CI in each edition of the study table
     (rows of :func:`analysis.editions.pooled_side_by_side`), one line per outcome."""
-    outcomes = list(dict.fromkeys(table["outcome"]))
     editions = list(dict.fromkeys(table["edition"]))
-    colours = ["#1f4e79", "#b2182b", "#4d9221", "#7b3294"]
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(outcomes) * len(editions) + 1.2))
-    offsets = np.linspace(-0.18, 0.18, len(editions)) if len(editions) > 1 else [0.0]
-    for colour, offset, edition in zip(colours, offsets, editions):
-        part = table[table["edition"] == edition].set_index("outcome").loc[outcomes]
-        y = np.arange(len(outcomes))[::-1] + offset
-        ax.errorbar(part["estimate"], y, xerr=[part["estimate"] - part["ci_low"], part["ci_high"] - part["estimate"]],
-                    fmt="o", color=colour, ms=5, capsize=3, label=edition)
-    ax.set_yticks(np.arange(len(outcomes))[::-1], [labels.get(o, o) for o in outcomes])
-    ax.set_xlim(0, 100)
+    fig, ax = plt.subplots(figsize=(7.5, (0.25 + 0.2 * len(editions)) * table["outcome"].nunique() + 1.0))
+    _edition_rows(ax, table, "outcome", labels, editions)
     ax.set_xlabel("Pooled rate (%), 95% CI")
     ax.legend(frameon=False, loc="lower right", fontsize=9)
-    ax.spines[["top", "right"]].set_visible(False)
     if title:
         ax.set_title(title, loc="left", fontsize=11)
     fig.tight_layout()
+    return fig
+
+
+def subgroup_editions_plot(table: pd.DataFrame, *, titles: dict[tuple[str, str], str], labels: dict[str, str],
+                           title: str = "") -> Figure:
+    """The subgroup estimates of each comparison in each edition (rows of
+    :func:`analysis.editions.subgroup_side_by_side`): one panel per comparison, its
+    test's p per edition in the panel title; a comparison an edition cannot make is
+    said in its panel."""
+    editions = list(dict.fromkeys(table["edition"]))
+    panels = list(dict.fromkeys(zip(table["outcome"], table["factor"])))
+    sizes = [max(1, table[(table["outcome"] == o) & (table["factor"] == f) & (table["group"] != "")]["group"].nunique())
+             for o, f in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7.5, sum(0.45 * n + 0.55 for n in sizes) + 0.9), sharex=True,
+                             gridspec_kw={"height_ratios": [0.45 * n + 0.2 for n in sizes]}, squeeze=False)
+    for ax, (outcome, factor) in zip(axes[:, 0], panels):
+        part = table[(table["outcome"] == outcome) & (table["factor"] == factor)]
+        fitted = part[part["group"] != ""]
+        if not fitted.empty:
+            _edition_rows(ax, fitted, "group", labels, editions)
+        tests = []
+        for edition in editions:
+            rows = part[part["edition"] == edition]
+            tests.append(f"{edition}: {p_value(float(rows['p'].iloc[0]))}" if (rows["group"] != "").any() else
+                         f"{edition}: no comparison")
+        ax.set_title(f"{titles[(outcome, factor)]}  ({'; '.join(tests)})", loc="left", fontsize=9.5)
+    axes[-1, 0].set_xlabel("Subgroup pooled rate (%), 95% CI")
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, frameon=False, loc="upper right", ncol=len(names), fontsize=9)
+    if title:
+        fig.suptitle(title, x=0.02, ha="left", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
     return fig

@@ -97,7 +97,12 @@ def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> N
 def test_every_chapter_path_runs_on_any_valid_table(tmp_path: Path, table: pd.DataFrame, alpha: float) -> None:
     path = tmp_path / "generated.csv"
     table.to_csv(path, index=False)
-    studies = analysis.load_studies(path)  # the validator accepts it ...
+    try:
+        studies = analysis.load_studies(path)  # the validator accepts it ...
+    except analysis.StudyDataError as exc:
+        # ... unless no cohort reports anything: the one generated table refused, and only then.
+        assert "nothing to pool" in str(exc) and table[PERCENTS].isin(["ND", ""]).all().all(), str(exc)
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         run_every_chapter_path(studies, path, alpha)  # ... so every chapter's analysis runs on it
@@ -140,6 +145,19 @@ def test_error_report_is_capped_and_complete_in_one_pass(tmp_path: Path) -> None
         assert f"… and {len(exc.problems) - analysis.data.MAX_REPORTED} more problems" in message
     else:
         raise AssertionError("a broken table was accepted")
+
+
+def test_table_with_no_outcome_is_refused(tmp_path: Path) -> None:
+    table = RAW.head(3).copy()
+    table[[c for c in PERCENTS if c in table]] = "ND"
+    path = tmp_path / "no-outcome.csv"
+    table.to_csv(path, index=False)
+    try:
+        analysis.load_studies(path)
+    except analysis.StudyDataError as exc:
+        assert len(exc.problems) == 1 and "nothing to pool" in str(exc) and "neurotox_pct" in str(exc)
+    else:
+        raise AssertionError("a table with no outcome was accepted")
 
 
 def test_whitespace_only_file_is_empty(tmp_path: Path) -> None:

@@ -70,3 +70,23 @@ def test_funnel_baujat_and_gosh_plots() -> None:
     figure = plots.gosh_plot(result_gosh, max_points=1_000)
     assert len(figure.axes[0].collections[0].get_offsets()) == 1_000
     assert np.isfinite(figure.axes[0].collections[0].get_offsets()).all()
+
+
+def test_subgroup_editions_plot_has_a_panel_per_comparison_and_says_what_is_missing() -> None:
+    from analysis import editions, paper, phrasing
+
+    one_origin = STUDIES[STUDIES["origin"] == "human"]
+    table = editions.subgroup_side_by_side({"2020 table": STUDIES, "human only": one_origin},
+                                           analyses=[("crs_any", "origin"), ("neurotox", "costim")])
+    titles = {key: f"{phrasing.OUTCOME_LABELS[key[0]]} by {phrasing.FACTOR_LABELS[key[1]]}" for key in
+              [("crs_any", "origin"), ("neurotox", "costim")]}
+    fig = plots.subgroup_editions_plot(table, titles=titles, labels=phrasing.GROUP_LABELS)
+    assert len(fig.axes) == 2
+    first = fig.axes[0].get_title(loc="left")
+    p = table[(table["outcome"] == "crs_any") & (table["edition"] == "2020 table")]["p"].iloc[0]
+    assert f"2020 table: {phrasing.p_value(p)}" in first and "human only: no comparison" in first
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert sorted(ticks) == ["camelid binders", "human(ized) binders", "murine binders"]
+    # A point per origin from the full table; none from the table that cannot compare.
+    points = [line for line in fig.axes[0].lines if line.get_marker() == "o"]
+    assert sum(np.isfinite(np.asarray(line.get_xdata(), dtype=float)).sum() for line in points) == 3
