@@ -26,6 +26,7 @@ from .proportions import (
     PooledProportionBatch,
     SubgroupAnalysis,
     clopper_pearson,
+    mean_rate,
     pool_proportions,
     subgroup_analysis,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "StudyDataError",
     "SubgroupAnalysis",
     "clopper_pearson",
+    "mean_rate",
     "load_covariates",
     "with_covariates",
     "load_published",

@@ -334,7 +334,8 @@ def pool_glmm(
     for name in _FLOAT_FIELDS:
         fields[name] = np.where(failed, np.nan, fields[name])
     notes = np.where((notes == "") & (pi == "t") & (k < 3), _PI_UNDEFINED, notes)
-    labels_of = {"transform": "logit", "tau2_method": "ML", "ci_method": "z", "method": "glmm", "level": level, "pi_method": pi}
+    labels_of = {"transform": "logit", "tau2_method": "ML", "ci_method": "z", "method": "glmm", "level": level, "pi_method": pi,
+                 "add": 0.0, "to": "none"}
     if batch:
         all_fields, all_notes = _with_unfitted_rows(fields, notes, good, why, x2)
         return PooledProportionBatch(**all_fields, **labels_of, notes=tuple(str(note) for note in all_notes))

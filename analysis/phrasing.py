@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Mapping, Sequence
 
+from .proportions import SCALE_LABELS
+
 __all__ = [
     "ALPHA",
     "OUTCOME_LABELS",
@@ -27,6 +29,8 @@ __all__ = [
     "significant",
     "estimate_text",
     "heterogeneity_sentence",
+    "fit_heterogeneity_sentence",
+    "PREDICTION_METHODS",
     "compare_rates",
     "subgroup_sentence",
     "pooled_sentence",
@@ -146,16 +150,33 @@ def estimate_text(estimate: float, low: float, high: float, k: int | None = None
     return text + (f", {plural(k, 'cohort')})" if k is not None else ")")
 
 
-def heterogeneity_sentence(i2: float, q_p: float, k: int, alpha: float = ALPHA) -> str:
-    """Whether the cohorts disagree more than sampling error allows, from the Q-test."""
+def heterogeneity_sentence(i2: float, q_p: float, k: int, alpha: float = ALPHA,
+                           i2_ci: tuple[float, float] | None = None) -> str:
+    """Whether the cohorts disagree more than sampling error allows, from the Q-test;
+    with the Q-profile 95% CI of I² when given."""
     if k < 2:
         return "With a single cohort there is no between-cohort heterogeneity to estimate."
-    stats_text = f"I² = {number(i2, 0)}%, Q-test {p_value(q_p)}"
+    ci = f", 95% CI {interval(*i2_ci, 0)}" if i2_ci is not None else ""
+    stats_text = f"I² = {number(i2, 0)}%{ci}; Q-test {p_value(q_p)}"
     if significant(q_p, alpha):
         return (f"The cohorts disagree more than sampling error alone would explain ({stats_text}): "
                 "part of the spread reflects real differences between them.")
     return (f"The spread between cohorts is compatible with sampling error alone ({stats_text}, "
             f"not below the {alpha:g} level), though with few or small cohorts this test has little power.")
+
+
+def fit_heterogeneity_sentence(fit, alpha: float = ALPHA) -> str:
+    """:func:`heterogeneity_sentence` for a pooled result, with its I² and τ² intervals
+    (Q-profile) and the scale τ² is on; "" without a result."""
+    if fit is None:
+        return ""
+    ci = fit.heterogeneity_ci()
+    sentence = heterogeneity_sentence(fit.i2, fit.q_p, fit.k, alpha,
+                                      None if ci is None else (ci.i2_ci_low, ci.i2_ci_high))
+    if ci is None:
+        return sentence
+    return (f"{sentence} The between-cohort variance is τ² = {number(ci.tau2, 2)} (95% CI "
+            f"{interval(ci.tau2_ci_low, ci.tau2_ci_high, 2, '')}) on the {SCALE_LABELS[fit.transform]}.")
 
 
 def compare_rates(first: str, a: float, second: str, b: float, decimals: int = 1) -> str:
@@ -234,8 +255,16 @@ def pooled_sentence(outcome: str, summary: Mapping[str, float] | None, note: str
             f"{plural(int(summary['n']), 'patient')}).")
 
 
-def prediction_sentence(outcome: str, summary: Mapping[str, float] | None) -> str:
-    """Where a new cohort's rate would be expected to fall, and how wide that range is."""
+#: How a prediction interval was computed (``pi_method`` of a pooled result), in words.
+PREDICTION_METHODS: dict[str, str] = {
+    "z": "normal quantiles, as metafor does by default",
+    "t": "a t distribution with k − 2 degrees of freedom, as Higgins, Thompson and Spiegelhalter (2009) propose",
+}
+
+
+def prediction_sentence(outcome: str, summary: Mapping[str, float] | None, method: str = "z") -> str:
+    """Where a new cohort's rate would be expected to fall, how wide that range is, and
+    how it was computed (``method``: the result's ``pi_method``)."""
     if summary is None:
         return ""
     if int(summary["k"]) < 2:
@@ -244,7 +273,7 @@ def prediction_sentence(outcome: str, summary: Mapping[str, float] | None) -> st
     return (f"The 95% prediction interval, {interval(summary['pi_low'], summary['pi_high'])}, is where the rate of "
             f"{OUTCOME_NOUNS.get(outcome, outcome)} in a new cohort like these would be expected to fall; "
             f"it spans {number(width, 0)} percentage points, against {number(summary['ci_high'] - summary['ci_low'], 0)} "
-            "for the confidence interval of the pooled mean.")
+            f"for the confidence interval of the pooled mean (computed with {PREDICTION_METHODS[method]}).")
 
 
 def dose_sentence(ranges: Mapping[str, float | None], k: int) -> str:

@@ -20,8 +20,8 @@ from matplotlib.patches import Polygon
 import pandas as pd
 
 from .gosh import GoshResult
-from .phrasing import p_value
-from .proportions import PooledProportion, SubgroupAnalysis
+from .phrasing import interval, p_value
+from .proportions import SCALE_LABELS, PooledProportion, SubgroupAnalysis
 
 __all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot", "subgroup_editions_plot", "drawable"]
 
@@ -63,7 +63,14 @@ def _study_rows(result: PooledProportion) -> list[_Row]:
 
 
 def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
-    heterogeneity = f"I² = {result.i2:.0f}%, τ² = {result.tau2:.2f}, {p_value(result.q_p)}"
+    # Two short note lines, so they fit the label column at any figure width.
+    ci = result.heterogeneity_ci()
+    i2_ci = "" if ci is None else f" [{interval(ci.i2_ci_low, ci.i2_ci_high, 0)}]"
+    tau2_ci = "" if ci is None else f" [{interval(ci.tau2_ci_low, ci.tau2_ci_high, 2, '')}]"
+    notes = [
+        _Row("note", f"Heterogeneity: I² = {result.i2:.0f}%{i2_ci}, {p_value(result.q_p)}"),
+        _Row("note", f"τ² = {result.tau2:.2f}{tau2_ci} on the {SCALE_LABELS[result.transform]}"),
+    ]
     return [
         _Row(
             "pooled",
@@ -74,8 +81,9 @@ def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
             100 * result.ci_high,
             100.0,
         ),
-        _Row("pi", "Prediction interval", "", np.nan, 100 * result.pi_low, 100 * result.pi_high),
-        _Row("note", f"Heterogeneity: {heterogeneity}"),
+        _Row("pi", f"Prediction interval ({'t, k − 2 df' if result.pi_method == 't' else 'z'})", "", np.nan,
+             100 * result.pi_low, 100 * result.pi_high),
+        *notes,
     ]
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "pool_proportions",
     "subgroup_analysis",
     "clopper_pearson",
+    "mean_rate",
 ]
 
 ArrayLike = Sequence[float] | np.ndarray | pd.Series
@@ -67,6 +68,15 @@ class _Transform:
     inverse: Callable[[np.ndarray, np.ndarray], np.ndarray]
     corrected_by_default: bool  # metafor's escalc corrects only PLO, PLN, PR unasked
 
+
+#: The scale each transform pools on, for labelling tau^2 ("tau^2 = 0.53 on the logit scale").
+SCALE_LABELS: dict[str, str] = {
+    "logit": "logit scale",
+    "log": "log scale",
+    "raw": "proportion scale",
+    "arcsine": "arcsine scale",
+    "freeman-tukey": "Freeman–Tukey scale",
+}
 
 TRANSFORMS: dict[str, _Transform] = {
     "logit": _Transform(
@@ -137,6 +147,8 @@ class PooledProportion:
     studies: pd.DataFrame
     notes: tuple[str, ...] = ()
     pi_method: str = "z"
+    add: float = 0.5
+    to: str = "only0"
 
     def summary(self) -> dict[str, float]:
         """Plain-float summary (percent scale for proportions), e.g. for glue or tables."""
@@ -154,6 +166,17 @@ class PooledProportion:
             "n": self.n_total,
             "events": self.events_total,
         }
+
+    def heterogeneity_ci(self):
+        """Q-profile confidence intervals for tau^2 and I^2 of this fit
+        (:func:`analysis.heterogeneity_ci` with the same options); None for the GLMM,
+        whose tau^2 is not a normal-normal one, and for a single study."""
+        from .heterogeneity import heterogeneity_ci
+
+        if self.method != "inverse-variance" or self.k < 2:
+            return None
+        return heterogeneity_ci(self.studies["events"], self.studies["n"], transform=self.transform,
+                                tau2=self.tau2_method, level=self.level, add=self.add, to=self.to)
 
 
 @dataclass(frozen=True)
@@ -188,6 +211,8 @@ class PooledProportionBatch:
     method: str
     level: float
     pi_method: str = "z"
+    add: float = 0.5
+    to: str = "only0"
     notes: tuple[str, ...] = ()
 
     def row(self, i: int) -> dict[str, float]:
@@ -493,6 +518,26 @@ def _notes(events: np.ndarray, n: np.ndarray) -> tuple[str, ...]:
     return tuple(notes)
 
 
+_HERMITE = np.polynomial.hermite_e.hermegauss(120)  # nodes and weights for E[f(Z)], Z ~ N(0, 1)
+
+
+def mean_rate(mu: float | np.ndarray, tau2: float | np.ndarray) -> float | np.ndarray:
+    """Mean of the cohorts' true rates under a logit random-effects model,
+    E[expit(mu + tau Z)] with Z standard normal (Gauss–Hermite quadrature, 120 nodes).
+
+    ``expit(mu)``, the back-transformed pooled logit, is the rate of the *median* cohort;
+    this is the *mean* rate over cohorts, which lies nearer to 50% than the median, the
+    more so the larger ``tau2``: the rates are skewed, with their long tail towards 50%.
+    """
+    nodes, weights = _HERMITE
+    mu, tau = np.asarray(mu, dtype=float), np.sqrt(np.asarray(tau2, dtype=float))
+    if np.any(tau < 0) or np.any(~np.isfinite(tau)):
+        raise ValueError("tau2 must be a finite, non-negative number")
+    logits = mu[..., None] + tau[..., None] * nodes
+    value = (weights * 0.5 * (1 + np.tanh(logits / 2))).sum(axis=-1) / weights.sum()
+    return value.item() if value.ndim == 0 else value
+
+
 def _labels_of(options: dict) -> dict:
     return {
         "transform": options["transform"],
@@ -501,6 +546,8 @@ def _labels_of(options: dict) -> dict:
         "method": "inverse-variance",
         "level": options["level"],
         "pi_method": options["pi"],
+        "add": options["add"],
+        "to": options["to"],
     }
 
 

@@ -1,10 +1,18 @@
 """Monte Carlo coverage of confidence intervals for a pooled proportion.
 
-Meta-analyses are simulated from the random-effects model the book fits -- true study
-logits ``mu + N(0, tau^2)``, binomial events -- with sample sizes drawn from a given
-pool (the real cohorts' n), and every interval method is applied to the same simulated
-data in one vectorized batch. Coverage is the share of intervals containing the true
-pooled proportion ``expit(mu)``.
+Meta-analyses are simulated with sample sizes drawn from a given pool (the real
+cohorts' n) and binomial events, from one of two models of the true study rates:
+
+- ``"logit-normal"``: logits ``mu + N(0, tau^2)``, the random-effects model the book
+  fits (and exactly the GLMM's likelihood, which favours the GLMM by construction);
+- ``"beta"``: rates from a beta distribution whose logit has mean ``mu`` and variance
+  ``tau^2`` (a beta-binomial model), under which every method's normal random effects
+  are misspecified.
+
+Either way the target is ``expit(mu)``, the rate at the centre of the logits (the
+median cohort's rate under the logit-normal model). Every interval method is applied to
+the same simulated data in one vectorized batch; coverage is the share of intervals
+containing the target.
 """
 
 from __future__ import annotations
@@ -14,11 +22,15 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import optimize, special
 
 from .estimators import ConvergenceError
 from .proportions import pool_proportions
 
-__all__ = ["METHODS", "coverage_simulation"]
+__all__ = ["METHODS", "GENERATING_MODELS", "coverage_simulation"]
+
+#: The models that draw the true study rates (see the module docstring).
+GENERATING_MODELS = ("logit-normal", "beta")
 
 METHODS: dict[str, dict[str, str]] = {
     "DL, z (paper)": {"tau2": "DL", "ci": "z"},
@@ -27,10 +39,33 @@ METHODS: dict[str, dict[str, str]] = {
 }
 
 
-def _simulate(rng: np.random.Generator, sizes: np.ndarray, k: int, mu: float, tau2: float, replicates: int) -> tuple[np.ndarray, np.ndarray]:
+def beta_parameters(mu: float, tau2: float) -> tuple[float, float]:
+    """``(a, b)`` of the beta distribution whose logit has mean ``mu`` and variance
+    ``tau2``: digamma(a) - digamma(b) = mu, trigamma(a) + trigamma(b) = tau2."""
+    if tau2 <= 0:
+        raise ValueError("a beta distribution needs tau2 > 0")
+    m = special.expit(mu)
+    start = np.log([m / (tau2 * m * (1 - m)), (1 - m) / (tau2 * m * (1 - m))])  # normal approximation
+
+    def equations(log_ab: np.ndarray) -> np.ndarray:
+        a, b = np.exp(log_ab)
+        return np.array([special.digamma(a) - special.digamma(b) - mu, special.polygamma(1, a) + special.polygamma(1, b) - tau2])
+
+    solution = optimize.root(equations, start, tol=1e-12)
+    if not solution.success or np.abs(equations(solution.x)).max() > 1e-8:
+        raise ValueError(f"no beta distribution with logit mean {mu:g} and variance {tau2:g}")
+    a, b = np.exp(solution.x)
+    return float(a), float(b)
+
+
+def _simulate(rng: np.random.Generator, sizes: np.ndarray, k: int, mu: float, tau2: float, replicates: int,
+              model: str = "logit-normal") -> tuple[np.ndarray, np.ndarray]:
     n = rng.choice(sizes, size=(replicates, k), replace=True).astype(float)
-    logits = mu + rng.normal(0.0, np.sqrt(tau2), size=(replicates, k))
-    events = rng.binomial(n.astype(int), 1 / (1 + np.exp(-logits))).astype(float)
+    if model == "beta" and tau2 > 0:
+        rates = rng.beta(*beta_parameters(mu, tau2), size=(replicates, k))
+    else:  # with tau2 = 0 both models are the same fixed rate
+        rates = special.expit(mu + rng.normal(0.0, np.sqrt(tau2), size=(replicates, k)))
+    events = rng.binomial(n.astype(int), rates).astype(float)
     return events, n
 
 
@@ -44,14 +79,18 @@ def coverage_simulation(
     seed: int = 2020,
     methods: Mapping[str, Mapping[str, str]] | None = None,
     level: float = 0.95,
+    model: str = "logit-normal",
 ) -> pd.DataFrame:
-    """Coverage and mean width of each method's CI per scenario (k, tau^2).
+    """Coverage and mean width of each method's CI per scenario (k, tau^2), with the
+    true rates drawn by ``model`` (one of :data:`GENERATING_MODELS`).
 
     Returns one row per (k, tau2, method): ``coverage`` (share), its Monte Carlo
     standard error ``mc_se``, ``mean_width`` (percentage points), and ``fitted`` (the
     replicates the method could fit -- the GLMM has no estimate when every study has 0
     events, or every one n; those replicates are left out of its coverage and counted).
     """
+    if model not in GENERATING_MODELS:
+        raise ValueError(f"model must be one of {', '.join(GENERATING_MODELS)}, got {model!r}")
     methods = methods or METHODS
     rng = np.random.default_rng(seed)
     truth = 1 / (1 + np.exp(-mu))
@@ -59,7 +98,7 @@ def coverage_simulation(
     rows = []
     for k in ks:
         for tau2 in tau2s:
-            events, n = _simulate(rng, pool, k, mu, tau2, replicates)
+            events, n = _simulate(rng, pool, k, mu, tau2, replicates, model)
             for name, options in methods.items():
                 keep = np.ones(replicates, dtype=bool)
                 if options.get("method") == "glmm":
@@ -78,7 +117,7 @@ def coverage_simulation(
                 covered = (result.ci_low <= truth) & (truth <= result.ci_high)
                 coverage = float(covered.mean())
                 rows.append({
-                    "k": k, "tau2": tau2, "method": name, "coverage": coverage,
+                    "model": model, "k": k, "tau2": tau2, "method": name, "coverage": coverage,
                     "mc_se": float(np.sqrt(coverage * (1 - coverage) / covered.size)),
                     "mean_width": float(100 * (result.ci_high - result.ci_low).mean()),
                     "fitted": int(covered.size), "replicates": replicates,

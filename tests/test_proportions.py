@@ -10,6 +10,7 @@ import pytest
 
 from scipy import stats
 
+import analysis
 from analysis import clopper_pearson, pool_proportions, subgroup_analysis
 from analysis.proportions import _FIELDS
 
@@ -348,3 +349,17 @@ def test_summary_keys_are_stable() -> None:
 def test_bad_pi_option_raises() -> None:
     with pytest.raises(ValueError, match="pi='riley'"):
         pool_proportions([3, 5, 9], [10, 12, 20], pi="riley")
+
+
+@pytest.mark.parametrize("mu, tau2", [(-2.2, 0.79), (1.4, 2.0), (0.0, 5.0), (-6.0, 10.0), (3.0, 0.0)])
+def test_mean_rate_is_the_integral_over_the_random_effects_distribution(mu: float, tau2: float) -> None:
+    from scipy import integrate, special
+
+    reference = integrate.quad(lambda z: special.expit(mu + np.sqrt(tau2) * z) * stats.norm.pdf(z),
+                               -np.inf, np.inf, epsabs=1e-13)[0]
+    assert analysis.mean_rate(mu, tau2) == pytest.approx(reference, abs=1e-9)
+    median = special.expit(mu)
+    # The mean lies between the median and 50%: never on the far side of either.
+    assert min(median, 0.5) - 1e-12 <= analysis.mean_rate(mu, tau2) <= max(median, 0.5) + 1e-12
+    batch = analysis.mean_rate(np.array([mu, mu]), np.array([tau2, 0.0]))
+    assert batch[1] == pytest.approx(median, abs=1e-12)
