@@ -8,6 +8,12 @@ values are on the printed scale (percent for proportions and I^2). The verdict i
 * ``close`` -- off by no more than :data:`TOLERANCE` for that statistic;
 * ``differs`` -- further off;
 * ``cannot compute`` -- the book has no computed value (a reason is given).
+
+Each number also has a ``basis``: ``sourced`` when it is computed only from the published
+table (and covariates taken from a cited source), ``inferred`` when it depends on study
+covariates (median age, prior lines) that this book inferred because no source gave them.
+A match of an inferred number shows that an assignment reproducing the paper exists, not
+that the paper used it; the tallies keep the two apart.
 """
 
 from __future__ import annotations
@@ -37,7 +43,12 @@ __all__ = [
     "regressions",
     "build_report",
     "BASELINE",
+    "COVARIATE_ANALYSES",
+    "basis",
 ]
+
+#: Analyses whose groups come from study covariates rather than the published table.
+COVARIATE_ANALYSES = ("age", "prior_lines", "high_risk")
 
 #: Largest difference still called "close", per statistic (percentage points for
 #: proportions, I^2 points, relative for p-values and hazard ratios).
@@ -139,7 +150,7 @@ def build_report(studies: pd.DataFrame, published: pd.DataFrame, doses: pd.DataF
         elif outcome in _NOT_COMPUTABLE:
             reasons[key] = _NOT_COMPUTABLE[outcome]
     known = set(published["key"])
-    return compare(published, {k: v for k, v in values.items() if k in known}, reasons)
+    return compare(published, {k: v for k, v in values.items() if k in known}, reasons, studies=studies)
 
 
 def regressions(report: pd.DataFrame, baseline: pd.DataFrame) -> list[str]:
@@ -169,12 +180,28 @@ def _verdict(row: pd.Series, computed: float) -> tuple[str, str]:
     return "differs", f"|difference| > {bound}"
 
 
+def basis(keys: pd.Series, studies: pd.DataFrame | None = None) -> pd.Series:
+    """``sourced`` or ``inferred`` for each key: a covariate analysis is ``inferred``
+    unless every cohort it groups has a sourced value in ``studies`` (the study table
+    with covariates; without it, every covariate analysis counts as inferred)."""
+    status = {}
+    for by in COVARIATE_ANALYSES:
+        column = f"{by}_status"
+        grouped = studies[studies[by].notna()] if studies is not None and by in studies else None
+        status[by] = ("sourced" if grouped is not None and column in grouped and len(grouped)
+                      and (grouped[column] == "sourced").all() else "inferred")
+    analysis = keys.str.split(":").str[1]
+    return analysis.map(lambda a: status.get(a, "sourced"))
+
+
 def compare(
     published: pd.DataFrame,
     computed: Mapping[str, float],
     reasons: Mapping[str, str] | None = None,
+    studies: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per published number: printed value, computed value, difference, verdict.
+    """One row per published number: printed value, computed value, difference, verdict
+    and basis (see :func:`basis`; ``studies`` is the study table with covariates).
 
     ``published`` is :func:`analysis.load_published` (or rows of it); ``reasons`` maps
     keys to why a number cannot be computed or differs (shown in ``reason``).
@@ -203,7 +230,9 @@ def compare(
                 "reason": reason,
             }
         )
-    return pd.DataFrame(rows)
+    report = pd.DataFrame(rows, columns=["key", "published", "computed", "difference", "verdict", "reason"])
+    report["basis"] = basis(report["key"], studies)
+    return report
 
 
 _VERDICT_ORDER = ["differs", "close", "match"]
@@ -247,6 +276,8 @@ def summary_table(report: pd.DataFrame) -> pd.DataFrame:
     keys = report["key"].str.split(":", expand=True)
     keys.columns = ["outcome", "analysis", "group", "statistic"]
     table = pd.concat([keys, report.drop(columns="key")], axis=1)
+    if "basis" not in table:
+        table["basis"] = basis(report["key"])
     rows = []
     for (outcome, analysis, group), block in table.groupby(["outcome", "analysis", "group"], sort=False):
         values = {r.statistic: (r.published, r.computed) for r in block.itertuples()}
@@ -261,20 +292,35 @@ def summary_table(report: pd.DataFrame) -> pd.DataFrame:
                 "published": _as_printed(values, computed=False),
                 "computed": "—" if verdict == "cannot compute" else _as_printed(values, computed=True),
                 "verdict": verdict,
+                "basis": "inferred" if (block["basis"] == "inferred").any() else "sourced",
                 "note": "; ".join(reasons),
             }
         )
     return pd.DataFrame(rows)
 
 
-def verdict_sentence(report: pd.DataFrame, what: str) -> str:
-    """The tally of a :func:`compare` report in words, with the tolerances behind "close"."""
+def _tally(report: pd.DataFrame) -> str:
     counts = report["verdict"].value_counts()
     n = {v: int(counts.get(v, 0)) for v in ("match", "close", "differs", "cannot compute")}
-    return (
+    return (f"{n['match']} match, {n['close']} {'is' if n['close'] == 1 else 'are'} close, {n['differs']} "
+            f"{'differs' if n['differs'] == 1 else 'differ'} and {n['cannot compute']} cannot be computed from the data")
+
+
+def verdict_sentence(report: pd.DataFrame, what: str, explain: bool = True) -> str:
+    """The tally of a :func:`compare` report in words, counted separately for sourced and
+    inferred numbers; with ``explain``, preceded by the tolerances behind "close"."""
+    text = (
         f"Each published number is set beside the value computed here. \"Match\" means the computed value rounds to the "
         f"printed one; \"close\" means within {TOLERANCE['estimate']:g} percentage point for rates and their limits, "
-        f"{TOLERANCE['i2']:g} points for I² and a relative {TOLERANCE['p']:.0%} for p-values. Of {len(report)} {what}, "
-        f"{n['match']} match, {n['close']} {'is' if n['close'] == 1 else 'are'} close, {n['differs']} "
-        f"{'differs' if n['differs'] == 1 else 'differ'} and {n['cannot compute']} cannot be computed from the data."
+        f"{TOLERANCE['i2']:g} points for I² and a relative {TOLERANCE['p']:.0%} for p-values." if explain else ""
     )
+    kinds = report["basis"] if "basis" in report else basis(report["key"])
+    sourced, inferred = report[kinds == "sourced"], report[kinds == "inferred"]
+    if inferred.empty:
+        return f"{text} Of {len(report)} {what}, {_tally(report)}.".strip()
+    return (
+        f"{text} Of the {len(sourced)} {what} computed from the published table alone (and sourced covariates), "
+        f"{_tally(sourced)}. The other {len(inferred)} depend on study groupings by median age or prior lines that this "
+        f"book inferred, because no source gave them: of these, {_tally(inferred)}. Their matches show that a grouping "
+        "reproducing the paper exists, not that it is the paper's."
+    ).strip()
