@@ -57,6 +57,7 @@ _build/executed/book/update.ipynb: data/update/studies.csv data/update/covariate
 _build/executed/book/pfs.ipynb: $(shell find $(PFS) -type f 2>/dev/null)
 _build/executed/book/crb401.ipynb: data/crb401_response.csv data/crb401_adverse_events.csv
 _build/executed/book/reproduction.ipynb: data/crb401_response.csv book/reproduction_baseline.csv
+_build/executed/book/intro.ipynb: data/crb401_response.csv
 
 book: _build/html/.built
 

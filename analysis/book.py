@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import paper
 from .data import load_covariates
-from .phrasing import plural
+from .phrasing import join, plural
 
 from .proportions import PooledProportion, SubgroupAnalysis
 
@@ -115,12 +115,33 @@ def save_results(output_dir: str | Path | None, chapter: str, **tables: pd.DataF
     return written
 
 
+def display_path(path: str | Path | None, default: Path = paper.STUDIES) -> str:
+    """A data file as a reader should see it: its path from the repository root, or its
+    absolute path when it lives elsewhere (two tables may share a file name)."""
+    file = Path(path or default).resolve()
+    root = paper.STUDIES.resolve().parent.parent
+    return str(file.relative_to(root)) if file.is_relative_to(root) else str(file)
+
+
 def provenance(path: str | Path | None, studies: pd.DataFrame) -> str:
-    """Which table a page was built from: file name, cohorts, patients, short checksum."""
-    name = Path(path or paper.STUDIES).name
+    """Which table a page was built from: file path, cohorts, patients, short checksum."""
     edition = " — the paper's Table 1" if paper.is_paper_table(path) else ""
-    return (f"{name}{edition} ({plural(len(studies), 'cohort')}, {plural(int(studies['n_total'].sum()), 'patient')}; "
+    return (f"{display_path(path)}{edition} ({plural(len(studies), 'cohort')}, {plural(int(studies['n_total'].sum()), 'patient')}; "
             f"SHA-256 {paper.checksum(path)})")
+
+
+def inferred_sentence(studies: pd.DataFrame, covariates_path: str | Path | None, factors: tuple[str, ...] = ("age", "prior_lines")) -> str:
+    """How many of this table's covariate groups are inferred rather than sourced, and
+    the file that says which."""
+    from .data import DEFAULT_COVARIATES
+
+    names = {"age": "age", "prior_lines": "prior-lines"}
+    parts = [f"{int((studies[f'{by}_status'] == 'inferred').sum())} of {len(studies)} cohorts' {names.get(by, by)} groups"
+             for by in factors if f"{by}_status" in studies]
+    if not parts:
+        return "This table has no covariates, so no group is sourced or inferred."
+    return (f"In this table {join(parts)} are inferred rather than sourced "
+            f"({display_path(covariates_path, DEFAULT_COVARIATES)} says which, from where, and how).")
 
 
 def glue_provenance(path: str | Path | None, studies: pd.DataFrame) -> None:

@@ -25,6 +25,7 @@ from .phrasing import (
     group_label,
     join,
     p_value,
+    number,
     plural,
     significant,
 )
@@ -54,7 +55,7 @@ def side_by_side_display(table: pd.DataFrame) -> pd.DataFrame:
         "Cohorts": table["k"],
         "Patients": table["patients"],
         "Pooled rate": table.apply(estimate, axis=1),
-        "I² (%)": table["i2"].round(0),
+        "I² (%)": table["i2"].map(lambda v: number(v, 0)),
     })
 
 
@@ -159,7 +160,8 @@ def findings_summary(found: Sequence[Finding], edition: str = "this table") -> s
         if listed:
             verb = words.format(s="s" if len(listed) == 1 else "")
             parts.append(f"{plural(len(listed), 'comparison')} {verb} ({join(listed)})")
-    return f"Of the paper's {plural(len(found), 'subgroup comparison')}, run on the 2020 table and on {edition}: {join(parts, 'and')}."
+    return (f"Of the {plural(len(found), 'subgroup difference')} the paper highlighted (for CRS by binder origin it "
+            f"printed no test), each run on the 2020 table and on {edition}: {join(parts, 'and')}.")
 
 
 def pooled_shift(outcome: str, before: Mapping[str, float], after: Mapping[str, float], edition: str = "this table") -> str:

@@ -61,7 +61,7 @@ def study_tables(draw: st.DrawFn) -> pd.DataFrame:
 def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> None:
     covariates = analysis.load_covariates()
     studies = analysis.with_covariates(studies, covariates)
-    assert provenance(path, studies).startswith(path.name)
+    assert provenance(path, studies).startswith(str(path.resolve()))
     covariate_note(studies, covariates)
     for outcome in paper.OUTCOMES:
         result, note = try_pool(studies, outcome)
