@@ -31,6 +31,9 @@ __all__ = [
     "fit_or_note",
     "MODELS",
     "model_sensitivity",
+    "DOSE_SCALES",
+    "DoseRegression",
+    "dose_regression",
 ]
 
 
@@ -210,3 +213,59 @@ def model_sensitivity(
             rows.append({"outcome": outcome, "model": name,
                          **{k: s[k] for k in ("estimate", "ci_low", "ci_high", "tau2", "i2", "k")}, "note": note})
     return pd.DataFrame(rows)
+
+
+#: Dose scales a cohort may report, in words.
+DOSE_SCALES: dict[str, str] = {"per_kg": "per kilogram of body weight", "flat": "as a flat dose"}
+
+
+@dataclass(frozen=True)
+class DoseRegression:
+    """A meta-regression of an outcome on log10 dose, over the cohorts that report one
+    dose range on ``scale``; ``result`` is None (and ``note`` says why) when the table
+    cannot support it. ``rows`` are the cohorts used, with ``dose`` (geometric midpoint
+    of the range, 10^6 cells) and ``log_dose``."""
+
+    outcome: str
+    scale: str
+    rows: pd.DataFrame
+    result: Any
+    note: str
+    sentence: str
+
+
+def dose_regression(studies: pd.DataFrame, outcome: str, scale: str = "per_kg", alpha: float = ALPHA,
+                    min_cohorts: int = 5) -> DoseRegression:
+    """Regress ``outcome`` (logit scale, DL) on log10 dose among the cohorts that report a
+    single dose range per kilogram (``scale="per_kg"``) or flat (``"flat"``): doses on
+    the two scales cannot be compared without assuming a body weight."""
+    from .data import parse_dose
+    from .phrasing import p_value, significant
+    from .regression import meta_regression
+
+    if scale not in DOSE_SCALES:
+        raise ValueError(f"scale must be one of {', '.join(DOSE_SCALES)}, got {scale!r}")
+    rows = outcome_rows(studies, outcome)
+    ranges = [parse_dose(str(text)) for text in rows["dose"]] if "dose" in rows else [[] for _ in range(len(rows))]
+    single = [len(r) == 1 and r[0][2] == (scale == "per_kg") for r in ranges]
+    rows = rows[single].assign(dose=[float(np.sqrt(r[0][0] * r[0][1])) for r, keep in zip(ranges, single) if keep])
+    rows = rows.assign(log_dose=np.log10(rows["dose"]))
+    noun, unit = OUTCOME_NOUNS.get(outcome, outcome), DOSE_SCALES[scale]
+    if len(rows) < min_cohorts or rows["log_dose"].nunique() < 3:
+        note = (f"Only {plural(len(rows), 'cohort')} with {noun} report{'s' if len(rows) == 1 else ''} a single dose range "
+                f"{unit} (with fewer than three distinct doses or {min_cohorts} cohorts), so there is no dose regression.")
+        return DoseRegression(outcome, scale, rows, None, note, note)
+    result, note = fit_or_note(lambda: meta_regression(rows["events"], rows["n"], {"log10 dose": rows["log_dose"].to_numpy()},
+                                                       tau2="DL"))
+    if result is None:
+        return DoseRegression(outcome, scale, rows, None, note, f"The dose regression could not be fitted: {note}")
+    slope = result.coefficients.loc["log10 dose"]
+    odds = float(np.exp(slope["estimate"]))
+    direction = "rise" if slope["estimate"] > 0 else "fall"
+    sentence = (f"Across the {plural(len(rows), 'cohort')} dosed {unit}, the odds of {noun} {direction} by a factor of "
+                f"{odds:.2f} per tenfold higher dose (95% CI {np.exp(slope['ci_low']):.2f}–{np.exp(slope['ci_high']):.2f}; "
+                f"test of the moderator {p_value(result.qm_p)}): "
+                + ("more than chance alone would explain" if significant(result.qm_p, alpha) else
+                   f"not beyond chance at the {alpha:g} level")
+                + f". Dose accounts for {max(result.r2, 0):.0f}% of the between-cohort variance (R²).")
+    return DoseRegression(outcome, scale, rows, result, "", sentence)

@@ -23,7 +23,7 @@ from .gosh import GoshResult
 from .phrasing import interval, p_value
 from .proportions import SCALE_LABELS, PooledProportion, SubgroupAnalysis
 
-__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot", "subgroup_editions_plot", "drawable"]
+__all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot", "subgroup_editions_plot", "bubble_plot", "drawable"]
 
 _ROW_HEIGHT = 0.24  # inches per row
 _MISSING_GLYPH = "□"
@@ -322,4 +322,28 @@ def subgroup_editions_plot(table: pd.DataFrame, *, titles: dict[tuple[str, str],
     if title:
         fig.suptitle(title, x=0.02, ha="left", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.985))
+    return fig
+
+
+def bubble_plot(rows: pd.DataFrame, result, *, title: str = "", xlabel: str = "Dose (10⁶ cells, log scale)") -> Figure:
+    """Each cohort's rate against its dose (``rows`` of
+    :func:`analysis.outcomes.dose_regression`), bubbles sized by cohort size, with
+    the meta-regression line back-transformed to a rate."""
+    weight = rows["n"] / rows["n"].max()
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    ax.scatter(rows["dose"], 100 * rows["events"] / rows["n"], s=30 + 300 * weight, alpha=0.5, color=_POOLED_COLOUR,
+               edgecolor="white", label="cohort (area ∝ size)")
+    grid = np.linspace(rows["log_dose"].min(), rows["log_dose"].max(), 100)
+    coef = result.coefficients["estimate"]
+    ax.plot(10 ** grid, 100 / (1 + np.exp(-(coef.iloc[0] + coef.iloc[1] * grid))), color="#b2182b",
+            label=f"meta-regression ({p_value(result.qm_p)})")
+    ax.set_xscale("log")
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Rate (%)")
+    ax.legend(frameon=False, fontsize=8, loc="best")
+    ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        ax.set_title(title, loc="left", fontsize=11)
+    fig.tight_layout()
     return fig

@@ -71,6 +71,12 @@ def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> N
             text = phrasing.pooled_sentence(outcome, result.summary())
             assert f"{100 * result.estimate:.1f}%" in text
             phrasing.heterogeneity_sentence(result.i2, result.q_p, result.k, alpha)
+            phrasing.fit_heterogeneity_sentence(result, alpha)  # Q-profile intervals: no warning, no error
+            assert 0 <= analysis.mean_rate(result.mu, result.tau2) <= 1
+        from analysis.outcomes import dose_regression
+
+        for scale in ("per_kg", "flat"):
+            assert dose_regression(studies, outcome, scale, alpha).sentence
     for outcome, by in [*paper.SUBGROUP_ANALYSES, *(("orr", by) for by in paper.ORR_FACTORS)]:
         comparison = compare_subgroups(studies, outcome, by, exclude=paper.excluded(by), alpha=alpha)
         assert comparison.sentence
@@ -187,3 +193,21 @@ def test_no_study_id_in_chapter_code() -> None:
         code = re.findall(r"```\{code-cell\}.*?```", chapter.read_text(), flags=re.S)
         for cell in code:
             assert not re.search(r"NCT\d{6}|ChiCTR-?[A-Z0-9]", cell), f"{chapter.name} names a study in its code"
+
+
+def test_dose_regression_uses_one_dose_scale_and_states_its_direction() -> None:
+    from analysis.outcomes import dose_regression
+    from analysis.regression import meta_regression
+
+    studies = analysis.load_studies()
+    fit = dose_regression(studies, "crs_any", "per_kg")
+    assert fit.result is not None and len(fit.rows) >= 5
+    printed = studies.set_index("study_id").loc[fit.rows["study_id"], "dose"]
+    assert all("/kg" in text for text in printed)  # no flat dose on the per-kg axis
+    direct = meta_regression(fit.rows["events"], fit.rows["n"], {"log10 dose": fit.rows["log_dose"].to_numpy()}, tau2="DL")
+    slope = direct.coefficients.loc["log10 dose", "estimate"]
+    assert fit.result.coefficients.loc["log10 dose", "estimate"] == slope
+    assert ("odds of CRS of any grade rise" in fit.sentence) == (slope > 0)
+    assert phrasing.p_value(direct.qm_p) in fit.sentence
+    few = dose_regression(studies.head(3), "crs_any", "per_kg")
+    assert few.result is None and "no dose regression" in few.sentence
