@@ -89,3 +89,10 @@ def test_coverage_simulation_under_the_beta_model_differs_and_is_labelled() -> N
     assert not np.allclose(beta["mean_width"], normal["mean_width"])
     with pytest.raises(ValueError, match="model must be one of"):
         coverage_simulation(STUDIES["n_safety"], model="gamma", **args)
+
+
+def test_coverage_simulation_survives_replicates_where_every_study_is_at_0_or_n() -> None:
+    # Two tiny studies and a rate near 0: many replicates have one study at 0 and one at n.
+    table = coverage_simulation([1, 2], mu=-0.5, ks=[2], tau2s=[2.0], replicates=400, seed=1, model="beta")
+    glmm = table[table["method"] == "GLMM"].iloc[0]
+    assert 0 < glmm["fitted"] < glmm["replicates"]
