@@ -16,9 +16,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .data import OUTCOMES, RULE_OPTIONS, ExtractionRules, load_studies
-from .phrasing import ALPHA, FACTOR_LABELS, OUTCOME_NOUNS, group_label, join, plural, subgroup_sentence
+from .data import OUTCOMES, RULE_OPTIONS, ExtractionRules, load_studies, parse_dose
+from .phrasing import ALPHA, FACTOR_LABELS, OUTCOME_NOUNS, group_label, join, p_value, plural, significant, subgroup_sentence
 from .proportions import PooledProportion, SubgroupAnalysis, pool_proportions, subgroup_analysis
+from .regression import meta_regression
 
 __all__ = [
     "outcome_rows",
@@ -239,10 +240,6 @@ def dose_regression(studies: pd.DataFrame, outcome: str, scale: str = "per_kg", 
     """Regress ``outcome`` (logit scale, DL) on log10 dose among the cohorts that report a
     single dose range per kilogram (``scale="per_kg"``) or flat (``"flat"``): doses on
     the two scales cannot be compared without assuming a body weight."""
-    from .data import parse_dose
-    from .phrasing import p_value, significant
-    from .regression import meta_regression
-
     if scale not in DOSE_SCALES:
         raise ValueError(f"scale must be one of {', '.join(DOSE_SCALES)}, got {scale!r}")
     rows = outcome_rows(studies, outcome)

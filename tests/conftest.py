@@ -8,6 +8,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -25,6 +27,17 @@ kernelspec:
   name: python3
 ---
 """
+
+
+def padded(frames: list[pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
+    """Events and n of several meta-analyses (frames with ``events`` and ``n``) as 2-D
+    arrays, one row each, padded with NaN: the batch input of the engine."""
+    width = max(len(frame) for frame in frames)
+    x = np.full((len(frames), width), np.nan)
+    n = np.full((len(frames), width), np.nan)
+    for i, frame in enumerate(frames):
+        x[i, : len(frame)], n[i, : len(frame)] = frame["events"], frame["n"]
+    return x, n
 
 
 def script(name: str):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import padded
 
 from analysis import ConvergenceError, heterogeneity_ci, pool_proportions
 
@@ -80,11 +81,7 @@ def test_level_widens_the_interval() -> None:
 def test_batch_equals_single_fits() -> None:
     cases = ["crs_any", "neurotox", "k3_zero", "random_01", "random_02"]
     rows = [INPUTS[INPUTS["case"] == c] for c in cases]
-    width = max(len(r) for r in rows)
-    x = np.full((len(rows), width), np.nan)
-    n = np.full((len(rows), width), np.nan)
-    for i, r in enumerate(rows):
-        x[i, : len(r)], n[i, : len(r)] = r["events"], r["n"]
+    x, n = padded(rows)
     batch = heterogeneity_ci(x, n)
     for i, r in enumerate(rows):
         single = heterogeneity_ci(r["events"], r["n"])

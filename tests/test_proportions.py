@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import padded
 
 from scipy import stats
 
@@ -265,11 +266,7 @@ def test_glmm_accepts_the_options_it_uses() -> None:
 def test_glmm_batch_matches_single_fits() -> None:
     cases = ["crs_any", "neurotox", "cr", "k3_zero"]
     rows = [INPUTS[INPUTS["case"] == c] for c in cases]
-    width = max(len(r) for r in rows)
-    x = np.full((len(rows), width), np.nan)
-    n = np.full((len(rows), width), np.nan)
-    for i, r in enumerate(rows):
-        x[i, : len(r)], n[i, : len(r)] = r["events"], r["n"]
+    x, n = padded(rows)
     batch = pool_proportions(x, n, method="glmm")
     for i, r in enumerate(rows):
         single = pool_proportions(r["events"], r["n"], method="glmm")
