@@ -195,4 +195,4 @@ def show_comparison(comparison, overall=None, title: str = "") -> None:
         return
     from .plots import subgroup_forest_plot
 
-    subgroup_forest_plot(comparison.result, overall=overall, title=title)
+    subgroup_forest_plot(comparison.result, overall=overall, title=title, marks=comparison.marks)

@@ -446,7 +446,7 @@ def load_studies(
             f"unknown {o} {raw[c].iloc[i]!r} (see data/README.md for the accepted wording; "
             f"categories: {', '.join(CATEGORIES[o])})"))
 
-    events = _derive(percents, counts, sizes, rules)
+    events, imputed = _derive(percents, counts, sizes, rules)
     if "orr_pct" in percents:
         # Only a split given in full (no blank or ND imputed by a rule) must add up to ORR.
         explicit = np.ones(rows, dtype=bool)
@@ -487,6 +487,7 @@ def load_studies(
         out[f"{out_col}_published"] = raw[in_col]
     for column in ["crs_any", "crs_severe", "neurotox", "orr", "cr", "vgpr", "pr"]:
         out[column] = pd.array([None if np.isnan(v) else int(v) for v in events[column]], dtype="Int64")
+        out[f"{column}_imputed"] = imputed[column]
     out["extraction_notes"] = _rounding_notes(percents, counts, sizes)
     return out
 
@@ -501,17 +502,23 @@ _DENOMINATOR = {**PERCENT_COLUMNS, **OPTIONAL_PERCENT_COLUMNS}
 
 def _derive(
     percents: dict[str, _Column], counts: dict[str, _Column | None], sizes: dict[str, np.ndarray], rules: ExtractionRules
-) -> dict[str, np.ndarray]:
-    """Event counts of every study (NaN: unknown) from its counts or percentages."""
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Event counts of every study (NaN: unknown) from its counts or percentages, and per
+    outcome the studies whose count rests on a zero the extraction rules assumed for a
+    category the source left blank (not a zero the source printed)."""
     not_disclosed = 0.0 if rules.not_disclosed == "zero" else np.nan
+    assumed: dict[str, np.ndarray] = {}
 
     def category(column: str, absent: Treatment) -> np.ndarray:
         pct, cnt = percents[column], counts[column]
         from_pct = _round_half_up(pct.values * sizes[_DENOMINATOR[column]] / 100)
         value = np.where(pct.nd, not_disclosed, np.where(pct.blank, 0.0 if absent == "zero" else np.nan, from_pct))
+        blank = pct.blank.copy()
         if cnt is not None:
             given = ~cnt.blank
             value = np.where(given, np.where(cnt.nd, not_disclosed, cnt.values), value)
+            blank &= ~given
+        assumed[column] = blank & (absent == "zero")
         return value
 
     response = rules.unreported_response
@@ -527,10 +534,12 @@ def _derive(
     cr = np.where(combined_given, combined if rules.combined_cr_vgpr == "cr" else np.nan, cr_alone)
     vgpr = np.where(combined_given, np.nan, vgpr_alone)
     orr = np.where(combined_given, combined + pr, cr_alone + vgpr_alone + pr)
+    orr_assumed = assumed["pr_pct"] | (~combined_given & (assumed["cr_pct"] | assumed["vgpr_pct"]))
     if "orr_pct" in percents:
         direct = category("orr_pct", "missing")
+        orr_assumed &= np.isnan(direct)
         orr = np.where(np.isnan(direct), orr, direct)
-    return {
+    events = {
         "crs_any": mild + severe,
         "crs_severe": severe,
         "neurotox": category("neurotox_pct", rules.unreported_neurotox),
@@ -539,6 +548,16 @@ def _derive(
         "vgpr": vgpr,
         "pr": pr,
     }
+    imputed = {
+        "crs_any": assumed["crs_g12_pct"] | assumed["crs_g3_pct"],
+        "crs_severe": assumed["crs_g3_pct"],
+        "neurotox": assumed["neurotox_pct"],
+        "orr": orr_assumed,
+        "cr": ~combined_given & assumed["cr_pct"],
+        "vgpr": ~combined_given & assumed["vgpr_pct"],
+        "pr": assumed["pr_pct"],
+    }
+    return events, {o: mask & ~np.isnan(events[o]) for o, mask in imputed.items()}
 
 
 def _rounding_notes(percents: dict[str, _Column], counts: dict[str, _Column | None], sizes: dict[str, np.ndarray]) -> list[str]:

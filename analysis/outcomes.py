@@ -8,7 +8,7 @@ whose count is missing (e.g. unreported neurotoxicity with ``unreported_neurotox
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import warnings
 from typing import Any, Callable, Mapping, Sequence
@@ -28,6 +28,8 @@ __all__ = [
     "subgroup_outcome",
     "SubgroupComparison",
     "compare_subgroups",
+    "MARKS",
+    "forest_marks",
     "rule_sensitivity",
     "fit_or_note",
     "MODELS",
@@ -62,10 +64,32 @@ def try_pool(studies: pd.DataFrame, outcome: str, **options: Any) -> tuple[Poole
     return pool_proportions(rows["events"], rows["n"], labels=rows["label"], **options), ""
 
 
+#: Marks of a forest-plot row whose value is not simply read from a source, and what each means.
+MARKS: dict[str, str] = {
+    "imputed": "†",
+    "inferred": "‡",
+}
+MARK_NOTES: dict[str, str] = {
+    "†": "not printed: a zero assumed by the extraction rules",
+    "‡": "subgroup inferred, not sourced (see the appendix)",
+}
+
+
+def forest_marks(studies: pd.DataFrame, outcome: str, by: str | None = None) -> dict[str, str]:
+    """Study label -> marks for a forest plot of ``outcome`` (optionally by ``by``): † where
+    the count rests on an assumed zero, ‡ where the study's ``by`` group is inferred."""
+    rows = outcome_rows(studies, outcome)
+    imputed = rows.get(f"{outcome}_imputed", pd.Series(False, index=rows.index)).to_numpy(dtype=bool)
+    inferred = (rows[f"{by}_status"] == "inferred").to_numpy(dtype=bool) if by and f"{by}_status" in rows else np.zeros(len(rows), bool)
+    marks = np.char.add(np.where(imputed, MARKS["imputed"], ""), np.where(inferred, MARKS["inferred"], ""))
+    return {label: mark for label, mark in zip(rows["label"], marks) if mark}
+
+
 @dataclass(frozen=True)
 class SubgroupComparison:
     """A subgroup comparison as a chapter shows it: the analysis, or ``None`` and a note
-    saying why this table cannot support it, and the sentence that reports it."""
+    saying why this table cannot support it, the sentence that reports it, and the
+    forest-plot marks of its studies (:func:`forest_marks`)."""
 
     outcome: str
     by: str
@@ -73,6 +97,7 @@ class SubgroupComparison:
     note: str
     sentence: str
     excluded: tuple[str, ...]
+    marks: Mapping[str, str] = field(default_factory=dict)
 
 
 def compare_subgroups(
@@ -114,7 +139,7 @@ def compare_subgroups(
         if left_out:
             counts = [plural(int((rows[by] == g).sum()), "cohort") + f" with {_excluded_label(g, factor)}" for g in left_out]
             sentence += f" Left out of the comparison: {join(counts)}."
-    return SubgroupComparison(outcome, by, result, "", sentence, tuple(exclude))
+    return SubgroupComparison(outcome, by, result, "", sentence, tuple(exclude), forest_marks(studies, outcome, by))
 
 
 def _excluded_label(group: str, factor: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Mapping
 
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
@@ -20,6 +21,7 @@ from matplotlib.patches import Polygon
 import pandas as pd
 
 from .gosh import GoshResult
+from .outcomes import MARK_NOTES
 from .phrasing import interval, p_value
 from .proportions import SCALE_LABELS, PooledProportion, SubgroupAnalysis
 
@@ -55,11 +57,18 @@ class _Row:
     weight: float = np.nan
 
 
-def _study_rows(result: PooledProportion) -> list[_Row]:
+def _study_rows(result: PooledProportion, marks: Mapping[str, str]) -> list[_Row]:
     return [
-        _Row("study", s.study, f"{s.events}/{s.n}", 100 * s.estimate, 100 * s.ci_low, 100 * s.ci_high, s.weight)
+        _Row("study", f"{s.study} {marks[s.study]}" if s.study in marks else s.study, f"{s.events}/{s.n}",
+             100 * s.estimate, 100 * s.ci_low, 100 * s.ci_high, s.weight)
         for s in result.studies.itertuples()
     ]
+
+
+def _mark_rows(marks: Mapping[str, str], shown: set[str]) -> list[_Row]:
+    """One footnote row per mark used by a study on the plot."""
+    used = {symbol for label, mark in marks.items() if label in shown for symbol in mark}
+    return [_Row("note", f"{symbol} {MARK_NOTES[symbol]}") for symbol in MARK_NOTES if symbol in used]
 
 
 def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
@@ -146,10 +155,15 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) ->
     return fig
 
 
-def forest_plot(result: PooledProportion, *, title: str = "", xlabel: str = "Proportion (%)") -> Figure:
+def forest_plot(result: PooledProportion, *, title: str = "", xlabel: str = "Proportion (%)",
+                marks: Mapping[str, str] | None = None) -> Figure:
     """Forest plot of one meta-analysis: every study, the pooled diamond and the PI,
-    and the result's notes (warnings) at the bottom."""
-    rows = _study_rows(result) + _pooled_rows(result, "Random-effects model")
+    and the result's notes (warnings) at the bottom. ``marks`` (study label -> symbols
+    of :data:`analysis.outcomes.MARKS`) flags studies whose count or group is not
+    simply read from a source; each symbol used is explained under the plot."""
+    marks = marks or {}
+    rows = _study_rows(result, marks) + _pooled_rows(result, "Random-effects model")
+    rows += _mark_rows(marks, set(result.studies["study"]))
     rows += [_Row("note", f"Note: {note}") for note in result.notes]
     return _draw(rows, title, xlabel, reference=100 * result.estimate)
 
@@ -160,13 +174,18 @@ def subgroup_forest_plot(
     overall: PooledProportion | None = None,
     title: str = "",
     xlabel: str = "Proportion (%)",
+    marks: Mapping[str, str] | None = None,
 ) -> Figure:
     """Forest plot by subgroup: each block of studies with its own pooled diamond,
-    optionally the overall result, and the test for subgroup differences."""
+    optionally the overall result, and the test for subgroup differences; ``marks`` as
+    in :func:`forest_plot`."""
+    marks = marks or {}
     rows: list[_Row] = []
+    shown: set[str] = set()
     for name, pooled in result.groups.items():
         rows.append(_Row("header", str(name)))
-        rows += _study_rows(pooled) + _pooled_rows(pooled, f"Subgroup {name}")[:1]
+        shown |= set(pooled.studies["study"])
+        rows += _study_rows(pooled, marks) + _pooled_rows(pooled, f"Subgroup {name}")[:1]
         rows.append(_Row("note", f"I² = {pooled.i2:.0f}%, τ² = {pooled.tau2:.2f}"))
     if overall is not None:
         rows += _pooled_rows(overall, "Overall")[:2]
@@ -176,6 +195,7 @@ def subgroup_forest_plot(
             f"Test for subgroup differences: Q = {result.q_between:.2f}, df = {result.df}, {p_value(result.p)}",
         )
     )
+    rows += _mark_rows(marks, shown)
     rows += [_Row("note", f"Note: {note}") for note in result.notes]
     return _draw(rows, title, xlabel, reference=None if overall is None else 100 * overall.estimate)
 

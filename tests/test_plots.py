@@ -90,3 +90,30 @@ def test_subgroup_editions_plot_has_a_panel_per_comparison_and_says_what_is_miss
     # A point per origin from the full table; none from the table that cannot compare.
     points = [line for line in fig.axes[0].lines if line.get_marker() == "o"]
     assert sum(np.isfinite(np.asarray(line.get_xdata(), dtype=float)).sum() for line in points) == 3
+
+
+def test_imputed_zeros_and_inferred_groups_are_marked_and_explained() -> None:
+    from analysis.outcomes import MARK_NOTES, compare_subgroups, forest_marks
+
+    raw = analysis.data.pd.read_csv(analysis.data.DATA_DIR / "studies.csv", dtype=str, keep_default_na=False)
+    blank = set(raw.loc[raw["neurotox_pct"].str.strip() == "", "study_id"])
+    assert len(blank) == 11  # the paper's table leaves neurotoxicity blank for 11 cohorts
+    marks = forest_marks(STUDIES, "neurotox")
+    labelled = STUDIES.set_index("label")["study_id"]
+    assert {labelled[label] for label, mark in marks.items() if "†" in mark} == blank
+    fig = plots.forest_plot(analysis.pool_outcome(STUDIES, "neurotox"), marks=marks)
+    labels = texts(fig)
+    assert sum(label.endswith(" †") for label in labels) == 11
+    assert f"† {MARK_NOTES['†']}" in labels and f"‡ {MARK_NOTES['‡']}" not in labels
+    # a cohort that printed only grade >= 3 CRS has an any-grade count that rests on an assumed zero
+    only_severe = raw[(raw["crs_g12_pct"].str.strip() == "") & (raw["crs_g3_pct"].str.strip() != "")]["study_id"]
+    crs = forest_marks(STUDIES, "crs_any")
+    assert set(only_severe) <= {labelled[label] for label in crs}
+    # subgroups by an inferred covariate mark the inferred cohorts
+    with_age = analysis.with_covariates(STUDIES)
+    comparison = compare_subgroups(with_age, "neurotox", "age", exclude=["ND"])
+    inferred = set(with_age.loc[(with_age["age_status"] == "inferred") & with_age["neurotox"].notna(), "label"])
+    assert {label for label, mark in comparison.marks.items() if "‡" in mark} == inferred
+    fig = plots.subgroup_forest_plot(comparison.result, marks=comparison.marks)
+    assert f"‡ {MARK_NOTES['‡']}" in texts(fig)
+    assert forest_marks(STUDIES, "orr", by="no such column") == forest_marks(STUDIES, "orr")

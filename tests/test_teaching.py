@@ -48,13 +48,20 @@ CHAPTERS_WITH_EXERCISES = ["methods", "toxicity", "response", "sensitivity", "pf
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS_WITH_EXERCISES)
-def test_every_chapter_has_two_exercises_with_hidden_solutions(chapter: str) -> None:
+def test_every_exercise_has_a_solution_in_words_from_the_exercises_module(chapter: str) -> None:
     text = (ROOT / "book" / f"{chapter}.md").read_text()
     assert "## Exercises" in text
     section = text.split("## Exercises", 1)[1]
     exercises = re.findall(r":::\{admonition\} Exercise \d+", section)
-    solutions = re.findall(r"```\{code-cell\} ipython3\n:tags: \[hide-cell\]\n", section)
-    assert len(exercises) >= 2 and len(solutions) >= len(exercises)
+    # each exercise: a folded code cell that glues an answer from analysis.exercises, then a
+    # folded "Solution" box that shows the glued sentence
+    code = re.findall(r"```\{code-cell\} ipython3\n---\ntags: \[hide-cell\]\nmystnb:\n"
+                      r"  code_prompt_show: \"Show the code of the solution\"\n.*?---\n(.*?)```", section, re.S)
+    boxes = re.findall(r":::\{admonition\} Solution\n:class: dropdown\n\{glue:text\}`(\w+)`\n:::", section)
+    assert len(exercises) >= 2 and len(code) == len(exercises) == len(boxes)
+    for body, name in zip(code, boxes):
+        assert "answer = exercises." in body and f'glue("{name}", answer.text)' in body
+        assert "print(" not in body
 
 
 def test_flow_diagram_draws_every_stage() -> None:
