@@ -34,7 +34,8 @@ from scipy import stats
 __all__ = ["TAU2_METHODS", "CI_METHODS", "ERRORS", "RandomEffectsFit", "ConvergenceError", "fit_random_effects"]
 
 TAU2_METHODS = ("DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS")
-CI_METHODS = ("z", "hksj")
+#: "hksj-adhoc": Knapp & Hartung (2003)'s ad hoc correction, the scale floored at 1 (metafor's test="adhoc").
+CI_METHODS = ("z", "hksj", "hksj-adhoc")
 ERRORS = ("raise", "nan")
 
 # metafor's control defaults (rma.uni): tau2.max, threshold, tol, maxiter (stepadj = 1).
@@ -516,18 +517,19 @@ def fit_random_effects(
     ddf = np.full(len(k), np.inf)
     crit = np.full(len(k), stats.norm.ppf(0.5 + level / 2))
     scale = np.ones(len(k))
-    if ci == "hksj":
+    if ci.startswith("hksj"):
         # Knapp-Hartung needs residual df; like metafor, fall back to z without them.
         knha = k > p
         if not knha.all():
             warnings.warn(
-                f"ci='hksj' needs more studies than coefficients; z used for "
+                f"ci={ci!r} needs more studies than coefficients; z used for "
                 f"{int((~knha).sum())} meta-analyses with k = {p}",
                 stacklevel=3,
             )
         rss = _study_sum(w * e**2)
         s2w = np.where(rss <= _EPS, 0.0, rss / np.maximum(k - p, 1))
-        scale = np.where(knha, s2w, 1.0)
+        # The ad hoc correction never lets the scale shrink the variance (Knapp & Hartung 2003).
+        scale = np.where(knha, np.maximum(s2w, 1.0) if ci == "hksj-adhoc" else s2w, 1.0)
         vb = vb * scale[:, None, None]
         ddf = np.where(knha, k - p, np.inf)
         crit = np.where(knha, stats.t.ppf(0.5 + level / 2, np.maximum(k - p, 1)), crit)

@@ -31,6 +31,8 @@ __all__ = [
     "heterogeneity_sentence",
     "fit_heterogeneity_sentence",
     "PREDICTION_METHODS",
+    "findings_sentence",
+    "trend_sentence",
     "compare_rates",
     "subgroup_sentence",
     "pooled_sentence",
@@ -274,6 +276,51 @@ def prediction_sentence(outcome: str, summary: Mapping[str, float] | None, metho
             f"{OUTCOME_NOUNS.get(outcome, outcome)} in a new cohort like these would be expected to fall; "
             f"it spans {number(width, 0)} percentage points, against {number(summary['ci_high'] - summary['ci_low'], 0)} "
             f"for the confidence interval of the pooled mean (computed with {PREDICTION_METHODS[method]}).")
+
+
+def findings_sentence(
+    pooled: Mapping[str, Mapping[str, float] | None],
+    comparisons: Sequence[tuple[str, str, float | None]],
+    alpha: float = ALPHA,
+) -> str:
+    """A results chapter's summary: each pooled outcome (``summary()`` or ``None``) with
+    its CI, then which subgroup comparisons (outcome, factor, p or ``None`` when the table
+    cannot support it) differ beyond chance at ``alpha``."""
+    rates = [f"{OUTCOME_NOUNS.get(o, o)} {estimate_text(s['estimate'], s['ci_low'], s['ci_high'], int(s['k']))}"
+             for o, s in pooled.items() if s is not None]
+    missing = [OUTCOME_NOUNS.get(o, o) for o, s in pooled.items() if s is None]
+    text = f"Pooled over this table: {join(rates)}." if rates else "No outcome of this chapter can be pooled on this table."
+    if missing:
+        text += f" Not estimable here: {join(missing)}."
+    if not comparisons:
+        return text
+    named = lambda o, by, p: f"{OUTCOME_NOUNS.get(o, o)} by {FACTOR_LABELS.get(by, by)}, {p_value(p)}"  # noqa: E731
+    made = [(o, by, p) for o, by, p in comparisons if p is not None]
+    differ = [named(*c) for c in made if significant(c[2], alpha)]
+    same = [named(*c) for c in made if not significant(c[2], alpha)]
+    skipped = len(comparisons) - len(made)
+    parts = []
+    if differ:
+        count = f"all {len(differ)}" if len(differ) == len(comparisons) > 1 else str(len(differ))
+        parts.append(f"{count} {'shows' if len(differ) == 1 else 'show'} a difference beyond chance at the "
+                     f"{alpha:g} level ({'; '.join(differ)})")
+    if same:
+        count = f"all {len(same)}" if len(same) == len(comparisons) > 1 else str(len(same))
+        parts.append(f"{count} {'does' if len(same) == 1 else 'do'} not show a difference beyond chance ({'; '.join(same)})")
+    if skipped:
+        parts.append(f"{skipped} cannot be made on this table")
+    return f"{text} Of the {plural(len(comparisons), 'subgroup comparison')}, {join(parts)}."
+
+
+def trend_sentence(slope: float, p: float, alpha: float = ALPHA, what: str = "Response", score: str = "the dose") -> str:
+    """A chi-square test for trend in proportions in words: its direction (the sign of
+    the slope) and whether it is beyond chance at ``alpha``."""
+    direction = "rises" if slope > 0 else "falls" if slope < 0 else "does not change"
+    if significant(p, alpha):
+        return f"{what} {direction} with dose: the test for a linear trend with {score} as score gives {p_value(p)}."
+    lean = f"{what} {'tends to ' + direction.removesuffix('s') if slope else 'does not change'} with dose"
+    return (f"{lean}, but the test for a linear trend with {score} as score gives {p_value(p)}, not below the "
+            f"{alpha:g} level: no trend beyond chance.")
 
 
 def dose_sentence(ranges: Mapping[str, float | None], k: int) -> str:

@@ -96,7 +96,8 @@ def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
     ]
 
 
-def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) -> Figure:
+def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None,
+          headers: tuple[str, str, str] = ("Study", "Events/N", "Weight")) -> Figure:
     n = len(rows) + 1
     fig = plt.figure(figsize=(8.2, 0.9 + _ROW_HEIGHT * n))
     grid = fig.add_gridspec(1, 3, width_ratios=[3.9, 2.9, 2.6], wspace=0.02)
@@ -109,10 +110,10 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None) ->
     weights = [r.weight for r in rows if r.kind == "study" and np.isfinite(r.weight)]
     max_weight = max(weights, default=1.0)
 
-    left.text(0, -1.0, "Study", weight="bold", va="center")
-    left.text(0.97, -1.0, "Events/N", weight="bold", va="center", ha="right")
+    left.text(0, -1.0, headers[0], weight="bold", va="center")
+    left.text(0.97, -1.0, headers[1], weight="bold", va="center", ha="right")
     right.text(0.04, -1.0, "% [95% CI]", weight="bold", va="center")
-    right.text(0.98, -1.0, "Weight", weight="bold", va="center", ha="right")
+    right.text(0.98, -1.0, headers[2], weight="bold", va="center", ha="right")
     for y, row in enumerate(rows):
         bold = row.kind in ("header", "pooled")
         style = "italic" if row.kind in ("pi", "note") else "normal"
@@ -222,14 +223,33 @@ def funnel_plot(result: PooledProportion, *, title: str = "", xlabel: str | None
     return fig
 
 
+def leave_one_out_plot(table: pd.DataFrame, full: PooledProportion, *, title: str = "",
+                       xlabel: str = "Proportion (%)") -> Figure:
+    """Leave-one-out forest plot from :func:`analysis.leave_one_out`: the pooled result
+    with each study omitted in turn (its I² beside it), then the result with all studies;
+    the dashed line marks the latter."""
+    rows = [_Row("study", f"Omitting {r.study}", f"{r.i2:.0f}%", 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high, np.nan)
+            for r in table.itertuples()]
+    rows.append(_Row("pooled", f"All cohorts (k = {full.k})", f"{full.i2:.0f}%", 100 * full.estimate,
+                     100 * full.ci_low, 100 * full.ci_high, np.nan))
+    return _draw(rows, title, xlabel, reference=100 * full.estimate, headers=("Cohort left out", "I²", ""))
+
+
 def baujat_plot(table: pd.DataFrame, *, title: str = "", label_top: int = 4) -> Figure:
     """Baujat plot from :func:`analysis.influence`: contribution to heterogeneity (x)
-    against influence on the pooled result (y); the ``label_top`` most extreme studies
-    are labelled."""
+    against influence on the pooled result (y). Labelled: the ``label_top`` most extreme
+    studies, every study flagged ``influential``, and every study far out on either axis
+    (beyond the upper quartile plus 1.5 interquartile ranges)."""
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.scatter(table["baujat_x"], table["baujat_y"], color=_STUDY_COLOUR, s=22)
     extremity = table["baujat_x"].rank() + table["baujat_y"].rank()
-    for i, (_, row) in enumerate(table.loc[extremity.nlargest(label_top).index].iterrows()):
+    labelled = extremity.nlargest(label_top).index
+    if "influential" in table:
+        labelled = labelled.union(table.index[table["influential"].astype(bool)])
+    for axis in ("baujat_x", "baujat_y"):
+        q1, q3 = table[axis].quantile([0.25, 0.75])
+        labelled = labelled.union(table.index[table[axis] > q3 + 1.5 * (q3 - q1)])
+    for i, (_, row) in enumerate(table.loc[labelled].iterrows()):
         # alternate above/below so that neighbouring labels do not overprint
         ax.annotate(drawable(row["study"]), (row["baujat_x"], row["baujat_y"]), fontsize=7,
                     xytext=(4, 4 if i % 2 == 0 else -10), textcoords="offset points")

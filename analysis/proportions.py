@@ -628,7 +628,9 @@ def pool_proportions(
     ci
         ``"z"`` (the default): Wald interval with the normal quantile; ``"hksj"``:
         Hartung-Knapp-Sidik-Jonkman, the Knapp-Hartung variance with a t quantile on
-        k - 1 df (metafor's ``test="knha"``).
+        k - 1 df (metafor's ``test="knha"``); ``"hksj-adhoc"``: the same with the
+        Knapp-Hartung scale floored at 1 (Knapp & Hartung 2003's ad hoc correction;
+        metafor's ``test="adhoc"``), so the interval is never narrower than ``"z"``'s.
     pi
         Prediction interval ``mu +/- crit * sqrt(se^2 + tau^2)``. ``"z"``: metafor's
         ``predict()``, with the CI's quantile (normal; t on k - 1 df under ``"hksj"``).

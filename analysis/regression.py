@@ -124,7 +124,7 @@ def meta_regression(
     beta, vb = fit.beta[0], fit.vb[0]
     se = np.sqrt(np.diag(vb))
     statistic = beta / se
-    t_test = ci == "hksj"
+    t_test = ci.startswith("hksj")
     ddf = float(fit.ddf[0])
     p_values = 2 * (stats.t.sf(np.abs(statistic), ddf) if t_test else stats.norm.sf(np.abs(statistic)))
     crit = float(fit.crit[0])

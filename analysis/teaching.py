@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["DLSteps", "dl_steps"]
+__all__ = ["DLSteps", "dl_steps", "hksj_panel", "hksj_sentence"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,56 @@ def dl_steps(events: Sequence[int], n: Sequence[int], labels: Sequence[str] | No
         "pi_low": expit(mu - pi_half), "pi_high": expit(mu + pi_half),
     }
     return DLSteps(table=table, steps={name: float(value) for name, value in steps.items()})
+
+
+def hksj_panel(studies: pd.DataFrame, analyses: Sequence[tuple[str, str | None]], exclude: Sequence[str] = ("ND",)) -> pd.DataFrame:
+    """Pool by DL with the normal-quantile, HKSJ and ad hoc-corrected HKSJ intervals, for
+    each (outcome, grouping) of ``analyses``: all cohorts when the grouping is ``None``,
+    else each group (``exclude`` left out) with at least two cohorts; groupings the table
+    lacks are skipped. One row per fit: ``outcome``, ``group``, ``k``, the Knapp-Hartung
+    scale ``q`` (the studies' weighted scatter relative to the model's expectation: the
+    HKSJ variance is q times the standard one), and each interval's limits and width in
+    percent."""
+    from .outcomes import outcome_rows
+    from .proportions import pool_proportions
+
+    cis = ("z", "hksj", "hksj-adhoc")
+    rows = []
+    for outcome, by in analyses:
+        data = outcome_rows(studies, outcome)
+        if by is not None and by not in data:
+            continue
+        parts = [("all cohorts", data)] if by is None else [
+            (str(g), part) for g, part in data.groupby(by, observed=True, sort=True) if str(g) not in exclude]
+        for group, part in parts:
+            if len(part) < 2:
+                continue
+            fits = {ci: pool_proportions(part["events"], part["n"], ci=ci) for ci in cis}
+            row = {"outcome": outcome, "by": by, "group": group, "k": len(part), "q": (fits["hksj"].se / fits["z"].se) ** 2}
+            for ci, fit in fits.items():
+                row |= {f"{ci}_low": 100 * fit.ci_low, f"{ci}_high": 100 * fit.ci_high,
+                        f"{ci}_width": 100 * (fit.ci_high - fit.ci_low)}
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["outcome", "by", "group", "k", "q"]
+                        + [f"{ci}_{part}" for ci in cis for part in ("low", "high", "width")])
+
+
+def hksj_sentence(panel: pd.DataFrame) -> str:
+    """What :func:`hksj_panel` shows, in words: how many fits have q < 1, how many of
+    those the HKSJ interval narrows (the most narrowed named), and that the ad hoc
+    correction never does."""
+    from .phrasing import OUTCOME_NOUNS, number, plural
+
+    if panel.empty:
+        return "This table has no outcome or subgroup with two cohorts, so there is nothing to compare."
+    below = panel[panel["q"] < 1]
+    narrower = panel[panel["hksj_width"] < panel["z_width"]]
+    text = (f"Of the {plural(len(panel), 'fit')} below, {len(below)} {'has' if len(below) == 1 else 'have'} q below 1, and "
+            f"in {len(narrower)} of them the HKSJ interval is narrower than the standard one")
+    if len(narrower):
+        most = narrower.loc[(narrower["z_width"] - narrower["hksj_width"]).idxmax()]
+        where = "all cohorts" if most["by"] is None or pd.isna(most["by"]) else f"the {most['group']} subgroup"
+        text += (f" (most: {OUTCOME_NOUNS.get(most['outcome'], most['outcome'])} in {where}, from "
+                 f"{number(most['z_width'])} to {number(most['hksj_width'])} percentage points, with q = {number(most['q'], 2)})")
+    adhoc_narrower = int((panel["hksj-adhoc_width"] < panel["z_width"] - 1e-9).sum())
+    return text + f". The ad hoc correction narrows {'none' if adhoc_narrower == 0 else plural(adhoc_narrower, 'interval')}."

@@ -12,7 +12,7 @@
 #
 # Pooled cases: escalc(measure = M) + rma(method = T, test = Z) + predict(transf = ...),
 # for every measure (PLO, PLN, PR, PAS, PFT), tau^2 estimator (DL, REML, ML, PM, HE,
-# SJ, EB, HS) and test (z, knha), all with metafor's default control settings; option
+# SJ, EB, HS) and test (z, knha, adhoc), all with metafor's default control settings; option
 # "transform|tau2|ci". Options "only0", "all", "if0all" vary the continuity correction
 # (PLO, DL, z); "arcsine|only0" etc. apply an explicit correction to PAS and PFT,
 # which get none by default. Where k >= 3, "pi_t_low"/"pi_t_high" are predict(pi.type =
@@ -41,7 +41,7 @@ emit <- function(case, option, statistic, value, index = NA_integer_) {
 
 MEASURES <- c(logit = "PLO", log = "PLN", raw = "PR", arcsine = "PAS", "freeman-tukey" = "PFT")
 METHODS <- c("DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS")
-TESTS <- c(z = "z", hksj = "knha")
+TESTS <- c(z = "z", hksj = "knha", "hksj-adhoc" = "adhoc")
 
 # add/to left unset use escalc's defaults for the measure (PAS and PFT: no correction).
 fit <- function(x, n, measure = "PLO", method = "DL", test = "z", add = NULL, to = NULL) {

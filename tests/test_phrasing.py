@@ -84,3 +84,30 @@ def test_pooled_and_dose_sentences() -> None:
     assert ph.dose_sentence(none, 3) == "No cohort of this table reports its dose."
     flat = {**none, "flat_min": 50.0, "flat_max": 800.0, "not_reported": 1}
     assert ph.dose_sentence(flat, 4) == "Doses were given as a flat dose, from 50 to 800 × 10⁶ cells; 1 cohort of 4 did not report the dose."
+
+
+def test_findings_sentence_counts_what_differs_from_the_p_values() -> None:
+    s = {"estimate": 80.2, "ci_low": 70.1, "ci_high": 88.0, "k": 27}
+    text = ph.findings_sentence(
+        {"crs_any": s, "neurotox": None},
+        [("neurotox", "age", 0.002), ("neurotox", "costim", 0.4), ("cr", "loading", 0.05), ("crs_any", "origin", None)])
+    assert "CRS of any grade 80.2% (95% CI 70.1–88.0%, 27 cohorts)" in text
+    assert "Not estimable here: neurotoxicity." in text
+    # p = 0.05 is not below the 0.05 level
+    assert "1 shows a difference beyond chance at the 0.05 level (neurotoxicity by median age, p = 0.002)" in text
+    assert "2 do not show a difference beyond chance (neurotoxicity by co-stimulatory domain, p = 0.40; complete response by gene-transfer vector, p = 0.050)" in text
+    assert text.endswith("and 1 cannot be made on this table.")
+    assert "Of the" not in ph.findings_sentence({"crs_any": s}, [])
+    none = ph.findings_sentence({"crs_any": None}, [("crs_any", "origin", 0.001)], alpha=0.0001)
+    assert none.startswith("No outcome") and "1 does not" in none
+    every = ph.findings_sentence({}, [("crs_any", "origin", 0.001), ("cr", "origin", 0.01)])
+    assert "Of the 2 subgroup comparisons, all 2 show a difference" in every
+
+
+def test_trend_sentence_direction_and_significance() -> None:
+    assert ph.trend_sentence(0.2, 0.01).startswith("Response rises with dose: ")
+    assert ph.trend_sentence(-0.2, 0.001, score="log dose").startswith("Response falls with dose: the test for a linear trend with log dose")
+    weak = ph.trend_sentence(0.2, 0.3)
+    assert weak.startswith("Response tends to rise with dose, but") and "no trend beyond chance" in weak
+    assert ph.trend_sentence(-0.1, 0.3).startswith("Response tends to fall")
+    assert ph.trend_sentence(0.0, 1.0).startswith("Response does not change with dose, but")

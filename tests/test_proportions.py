@@ -69,7 +69,7 @@ OPTIONS = [
     (transform, tau2, ci)
     for transform in ["logit", "log", "raw", "arcsine", "freeman-tukey"]
     for tau2 in ["DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS"]
-    for ci in ["z", "hksj"]
+    for ci in ["z", "hksj", "hksj-adhoc"]
 ]
 
 

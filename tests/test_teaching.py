@@ -103,3 +103,29 @@ def test_coverage_simulation_survives_replicates_where_every_study_is_at_0_or_n(
     table = coverage_simulation([1, 2], mu=-0.5, ks=[2], tau2s=[2.0], replicates=400, seed=1, model="beta")
     glmm = table[table["method"] == "GLMM"].iloc[0]
     assert 0 < glmm["fitted"] < glmm["replicates"]
+
+
+def test_hksj_panel_q_is_the_knapp_hartung_scale_and_ad_hoc_never_narrows() -> None:
+    from analysis import paper
+    from analysis.teaching import hksj_panel, hksj_sentence
+
+    panel = hksj_panel(STUDIES, [(o, None) for o in paper.OUTCOMES] + list(paper.SUBGROUP_ANALYSES))
+    # age and prior lines are not columns of the bare study table: skipped, not an error
+    assert set(panel["by"].dropna()) == {"origin", "expansion", "costim", "loading"}
+    for row in panel.rename(columns=lambda c: c.replace("-", "_")).itertuples():
+        rows = analysis.outcome_rows(STUDIES, row.outcome)
+        if row.by is not None:
+            rows = rows[rows[row.by].astype(str) == row.group]
+        fit = analysis.pool_proportions(rows["events"], rows["n"])
+        y, v = fit.studies["yi"].to_numpy(), fit.studies["vi"].to_numpy()
+        w = 1 / (v + fit.tau2)
+        assert row.q == pytest.approx(np.sum(w * (y - fit.mu) ** 2) / (len(y) - 1), rel=1e-9)
+        assert row.hksj_adhoc_width >= row.z_width - 1e-9
+        if row.hksj_width < row.z_width:
+            assert row.q < 1  # only a shrunken variance can narrow it
+    narrower = panel[panel["hksj_width"] < panel["z_width"]]
+    assert len(narrower) >= 1  # on the paper's table: neurotoxicity with CD28, among others
+    text = hksj_sentence(panel)
+    assert f"in {len(narrower)} of them the HKSJ interval is narrower" in text
+    assert text.endswith("The ad hoc correction narrows none.")
+    assert "nothing to compare" in hksj_sentence(hksj_panel(STUDIES.iloc[:1], [("cr", None)]))
