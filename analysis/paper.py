@@ -30,6 +30,7 @@ __all__ = [
     "EXAMPLES",
     "PFS_CONTROL_STUDIES",
     "PFS_COMPARISONS",
+    "pfs_published_table",
     "TABLE2_COLUMNS",
     "is_paper_table",
     "checksum",
@@ -90,14 +91,77 @@ EXAMPLES: dict[str, str] = {
 #: The trials whose lowest, inactive dose levels form the paper's surrogate PFS control.
 PFS_CONTROL_STUDIES: tuple[str, ...] = ("NCT02658929", "NCT02546167", "NCT02215967-1", "NCT03070327")
 
-#: The paper's PFS comparisons: grouping -> (reference group, comparison group), as in
-#: its Figure 3 (hazard ratios are of the second against the first).
+#: The paper's PFS comparisons (its Figure 3): grouping -> (reference group, comparison
+#: group). The paper does not name its reference groups; each of its hazard ratios is
+#: below 1, so we infer it is of the group with the longer median against the group with
+#: the shorter one (for binder origin it prints only a p-value).
 PFS_COMPARISONS: dict[str, tuple[str, str]] = {
     "dose_activity": ("inactive", "active"),
     "loading": ("retroviral", "lentiviral"),
-    "costim": ("4-1BB", "CD28"),
+    "costim": ("CD28", "4-1BB"),
     "origin": ("murine", "camelid"),
 }
+
+#: How the PFS groups read in a table.
+PFS_GROUP_LABELS: dict[str, str] = {
+    "active": "active doses", "inactive": "inactive doses",
+    "lentiviral": "lentiviral vector", "retroviral": "retroviral vector",
+    "CD28": "CD28 domain", "4-1BB": "4-1BB domain", "murine": "murine binders", "camelid": "camelid (llama/alpaca) binders",
+}
+#: Each PFS comparison in words, as the paper makes it.
+PFS_COMPARISON_WORDS: dict[str, str] = {
+    "dose_activity": "active against inactive doses (the surrogate control)",
+    "loading": "lentiviral against retroviral vectors",
+    "costim": "4-1BB against CD28 co-stimulatory domains",
+    "origin": "binder origins, where camelid binders had the longest PFS",
+}
+PFS_ANALYSIS_LABELS: dict[str, str] = {
+    "dose_activity": "Dose activity", "loading": "Gene-transfer vector", "costim": "Co-stimulatory domain",
+    "origin": "Binder origin",
+}
+
+
+def _p_text(value: str) -> str:
+    value = str(value).strip()
+    return "" if value == "" else f"p {value[0]} {value[1:]}" if value[0] in "<>" else f"p = {value}"
+
+
+def pfs_published_table(published: pd.DataFrame) -> pd.DataFrame:
+    """The PFS numbers of the paper (its four comparisons and the two lead products) and
+    of the CRB-401 trial report, as published, one row per group: median with 95% CI
+    (months), hazard ratio with its (inferred) reference group, p-value."""
+    rows = []
+
+    def value(outcome: str, analysis: str, group: str, statistic: str) -> str:
+        hit = published[(published["outcome"] == outcome) & (published["analysis"] == analysis)
+                        & (published["group"] == group) & (published["statistic"] == statistic)]
+        return "" if hit.empty else str(hit["value"].iloc[0])
+
+    def median(outcome: str, analysis: str, group: str) -> str:
+        m = value(outcome, analysis, group, "median")
+        low, high = value(outcome, analysis, group, "ci_low"), value(outcome, analysis, group, "ci_high")
+        return "" if m == "" else f"{m} ({low}–{high})" if low and high else m
+
+    for analysis, (reference, compared) in PFS_COMPARISONS.items():
+        hr, p = value("pfs", analysis, "test", "hr"), value("pfs", analysis, "test", "p")
+        # Without a hazard ratio (binder origin) the paper names only the group with the longest PFS.
+        for group in (compared, reference) if hr else (compared,):
+            rows.append({
+                "Source": "Roex et al. 2020", "Comparison": PFS_ANALYSIS_LABELS[analysis],
+                "Group": PFS_GROUP_LABELS.get(group, group) + ("" if hr else ", the longest PFS among the origins"),
+                "Median PFS, months (95% CI)": median("pfs", analysis, group),
+                "Hazard ratio": (f"{hr} against {PFS_GROUP_LABELS.get(reference, reference)} (reference group inferred)"
+                                 if hr and group == compared else ""),
+                "p-value": _p_text(p) if group == compared else "",
+            })
+    for product in sorted(published.loc[(published["outcome"] == "pfs") & (published["analysis"] == "study"), "group"].unique()):
+        rows.append({"Source": "Roex et al. 2020 (Table 2)", "Comparison": "Lead product", "Group": product,
+                     "Median PFS, months (95% CI)": median("pfs", "study", product), "Hazard ratio": "", "p-value": ""})
+    crb = median("crb401_pfs", "overall", "all")
+    if crb:
+        rows.append({"Source": "Raje et al. 2019", "Comparison": "Trial report", "Group": "bb2121 (CRB-401)",
+                     "Median PFS, months (95% CI)": crb, "Hazard ratio": "", "p-value": ""})
+    return pd.DataFrame(rows)
 
 #: The two columns of the paper's Table 2.
 TABLE2_COLUMNS: dict[str, str] = {"karmma": "KarMMa (bb2121)", "legend": "LEGEND-2 (LCAR-B38M)"}

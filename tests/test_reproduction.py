@@ -180,3 +180,22 @@ def test_model_sensitivity_panel() -> None:
     hksj = panel[(panel["outcome"] == "cr") & (panel["model"] == "DL + HKSJ")].iloc[0]
     z = panel[(panel["outcome"] == "cr") & (panel["model"] == "DL (paper)")].iloc[0]
     assert hksj["estimate"] == pytest.approx(z["estimate"]) and hksj["ci_high"] - hksj["ci_low"] > z["ci_high"] - z["ci_low"]
+
+
+def test_pfs_published_table_has_the_four_comparisons_their_references_and_crb401() -> None:
+    from analysis import paper
+
+    table = paper.pfs_published_table(analysis.load_published())
+    comparisons = table.loc[table["Source"] == "Roex et al. 2020", "Comparison"].unique()
+    assert list(comparisons) == ["Dose activity", "Gene-transfer vector", "Co-stimulatory domain", "Binder origin"]
+    hr = table.set_index("Group")["Hazard ratio"]
+    # every printed hazard ratio is below 1: the longer-median group against the other
+    assert hr["active doses"].startswith("0.14 against inactive doses")
+    assert hr["lentiviral vector"].startswith("0.48 against retroviral vector")
+    assert hr["4-1BB domain"].startswith("0.63 against CD28 domain")
+    assert table.set_index("Group").loc["4-1BB domain", "p-value"] == "p = 0.061"
+    assert table.set_index("Group").loc["active doses", "p-value"] == "p < 0.0001"
+    origin = table[table["Comparison"] == "Binder origin"]
+    assert len(origin) == 1 and origin["p-value"].iloc[0] == "p = 0.0005"
+    crb = table[table["Source"] == "Raje et al. 2019"]
+    assert crb["Median PFS, months (95% CI)"].tolist() == ["11.8 (6.2–17.8)"]  # seed 003: 11.8 months (6.2 to 17.8)
