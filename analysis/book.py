@@ -32,6 +32,9 @@ __all__ = [
     "show_note",
     "covariate_note",
     "show_comparison",
+    "COLUMN_LABELS",
+    "table",
+    "rule_table",
 ]
 
 
@@ -196,3 +199,69 @@ def show_comparison(comparison, overall=None, title: str = "") -> None:
     from .plots import subgroup_forest_plot
 
     subgroup_forest_plot(comparison.result, overall=overall, title=title, marks=comparison.marks)
+
+
+#: Column names the analysis functions return -> how a reader sees them.
+COLUMN_LABELS: dict[str, str] = {
+    "study": "Cohort", "study_id": "Study", "label": "Cohort", "product": "Product", "group": "Group",
+    "outcome": "Outcome", "model": "Model", "method": "Method", "k": "Cohorts (k)", "n": "Patients",
+    "events": "Events", "estimate": "Estimate (%)", "ci_low": "95% CI, low (%)", "ci_high": "95% CI, high (%)",
+    "pi_low": "95% PI, low (%)", "pi_high": "95% PI, high (%)", "i2": "I² (%)", "tau2": "τ²", "h2": "H²", "q": "Q",
+    "q_p": "p (Q-test)", "p": "p-value", "weight": "Weight (%)", "weight_pct": "Weight (%)", "rate": "Rate (%)",
+    "y": "Logit y", "v": "Variance v", "w": "Weight w = 1/v", "w*y": "w·y", "w*y^2": "w·y²", "w^2": "w²",
+    "w_star": "Random-effects weight w*", "dose": "Dose", "dose_group": "Dose group", "verdict": "Verdict",
+    "basis": "Basis", "computed": "Computed", "published": "Published", "difference": "Difference", "note": "Note",
+    "key": "Number", "source": "Source", "setting": "Setting", "rule": "Rule", "in_use": "In use",
+    "patients": "Patients", "coverage": "Coverage", "mean_width": "Mean width (points)", "analysis": "Analysis",
+    "event": "Adverse event", "any_grade": "Any grade (n)", "any_rate": "Any grade (%)",
+    "any_low": "Any grade, 95% CI low", "any_high": "Any grade, 95% CI high", "severe": "Grade ≥3 (n)",
+    "severe_rate": "Grade ≥3 (%)", "severe_low": "Grade ≥3, 95% CI low", "severe_high": "Grade ≥3, 95% CI high",
+    "responders": "Responders", "dose_millions": "Dose (10⁶ cells)", "edition": "Table",
+}
+
+
+def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals: int | dict[str, int] = 1,
+          p_values: tuple[str, ...] = (), index: bool = False) -> "pd.io.formats.style.Styler":
+    """A table as the book shows it: human column labels (``labels``, then
+    :data:`COLUMN_LABELS`), numbers to ``decimals`` places and right-aligned, p-value
+    columns as "p = 0.003" / "p < 0.001", missing values as "—", every string escaped
+    (``decimals`` may map a shown column label to its own number of places),
+    padded cells (the book's stylesheet), and no row numbers unless ``index``."""
+    from .phrasing import p_value
+
+    names = {**COLUMN_LABELS, **(labels or {})}
+    shown = frame.rename(columns=lambda c: names.get(c, c) if isinstance(c, str) else c)
+    p_columns = [names.get(c, c) for c in p_values]
+    def places(column: str) -> int:
+        return decimals.get(column, 1) if isinstance(decimals, dict) else decimals
+
+    numeric = [c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c]) and not pd.api.types.is_bool_dtype(shown[c])]
+    formats = {c: (lambda v: "—" if pd.isna(v) else p_value(float(v))) for c in p_columns}
+    for c in numeric:
+        if c not in formats:
+            formats[c] = (lambda v: "—" if pd.isna(v) else f"{int(v)}") if pd.api.types.is_integer_dtype(shown[c]) else \
+                (lambda v, d=places(c): "—" if pd.isna(v) else f"{v:.{d}f}")
+    styler = shown.style.format(formats, na_rep="—", escape="html").format_index(escape="html", axis=1)
+    if not index:
+        styler = styler.hide(axis="index")
+    else:
+        styler = styler.format_index(escape="html", axis=0)
+    right = [c for c in numeric] + p_columns
+    if right:
+        styler = styler.set_properties(subset=list(dict.fromkeys(right)), **{"text-align": "right"})
+    return styler.set_table_attributes('class="review-table"')
+
+
+def rule_table(sensitivity: pd.DataFrame) -> "pd.io.formats.style.Styler":
+    """A :func:`analysis.outcomes.rule_sensitivity` result as the book shows it: each rule
+    and setting in words, the setting in force marked."""
+    from .data import RULE_LABELS, SETTING_LABELS
+    from .phrasing import OUTCOME_LABELS
+
+    shown = sensitivity.assign(
+        setting=[SETTING_LABELS[r][s] for r, s in zip(sensitivity["rule"], sensitivity["setting"])],
+        rule=sensitivity["rule"].map(RULE_LABELS),
+        outcome=sensitivity["outcome"].map(OUTCOME_LABELS),
+        in_use=sensitivity["in_use"].map({True: "in use", False: "flipped"}),
+    )
+    return table(shown, {"rule": "Where the table…", "setting": "Setting", "in_use": "Status"})

@@ -26,6 +26,8 @@ __all__ = [
     "OUTCOMES",
     "ExtractionRules",
     "RULE_OPTIONS",
+    "RULE_LABELS",
+    "SETTING_LABELS",
     "Problem",
     "StudyDataError",
     "MAX_REPORTED",
@@ -91,6 +93,20 @@ RULE_OPTIONS: dict[str, tuple[str, str]] = {
     "combined_cr_vgpr": ("missing", "cr"),
     "not_disclosed": ("zero", "missing"),
 }
+
+#: Each extraction rule and setting in words, for the book's tables.
+RULE_LABELS: dict[str, str] = {
+    "unreported_neurotox": "Neurotoxicity not listed",
+    "unreported_crs_grade": "A CRS grade band not listed",
+    "unreported_response": "A response category not listed",
+    "combined_cr_vgpr": "Only CR + VGPR printed together",
+    "not_disclosed": "A value marked ND (not disclosed)",
+}
+SETTING_LABELS: dict[str, dict[str, str]] = {
+    rule: {"zero": "count as 0 events", "missing": "leave the cohort out", "cr": "count the combined figure as CR"}
+    for rule in RULE_OPTIONS
+}
+SETTING_LABELS["combined_cr_vgpr"]["missing"] = "leave the cohort out of CR"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import pandas as pd
 from .data import OUTCOMES
 from .outcomes import pool_outcome, subgroup_outcome
 from .paper import PAPER_ANALYSES
-from .phrasing import OUTCOME_LABELS
+from .phrasing import FACTOR_LABELS, OUTCOME_LABELS
 from .proportions import PooledProportion, SubgroupAnalysis
 
 __all__ = [
@@ -39,6 +39,10 @@ __all__ = [
     "paper_values",
     "compare",
     "summary_table",
+    "readable",
+    "REPORT_OUTCOMES",
+    "REPORT_ANALYSES",
+    "REPORT_STATISTICS",
     "verdict_sentence",
     "regressions",
     "build_report",
@@ -174,10 +178,10 @@ def _verdict(row: pd.Series, computed: float) -> tuple[str, str]:
     diff = abs(computed - published)
     if stat in _RELATIVE:
         diff /= abs(published)
-    bound = f"{tolerance:g}" + (" relative" if stat in _RELATIVE else "")
+    bound = f"{100 * tolerance:g}%" if stat in _RELATIVE else f"{tolerance:g}"
     if diff <= tolerance:
-        return "close", f"|difference| ≤ {bound}"
-    return "differs", f"|difference| > {bound}"
+        return "close", f"within {bound} of the printed value"
+    return "differs", f"more than {bound} from the printed value"
 
 
 def basis(keys: pd.Series, studies: pd.DataFrame | None = None) -> pd.Series:
@@ -270,6 +274,40 @@ def _as_printed(values: dict[str, tuple[str, float]], computed: bool) -> str:
     return "; ".join(parts)
 
 
+#: The reproduction report's outcomes, analyses and statistics in words.
+REPORT_OUTCOMES: dict[str, str] = {
+    **OUTCOME_LABELS, "crb401_orr": "CRB-401 objective response", "crb401_pfs": "CRB-401 progression-free survival",
+    "pfs": "Progression-free survival", "descriptive": "Patients and products",
+}
+REPORT_ANALYSES: dict[str, str] = {
+    **FACTOR_LABELS, "overall": "all cohorts", "dose": "dose level", "study": "lead product",
+    "dose_activity": "dose activity",
+}
+REPORT_STATISTICS: dict[str, str] = {
+    "estimate": "rate (%)", "ci_low": "95% CI, low", "ci_high": "95% CI, high", "i2": "I² (%)", "p": "p-value",
+    "median": "median (months)", "hr": "hazard ratio", "patients": "patients", "percent": "percent", "studies": "studies",
+    "products": "products", "n_safety": "patients evaluable for safety", "n_response": "patients evaluable for response",
+}
+
+
+def readable(report: pd.DataFrame) -> pd.DataFrame:
+    """Every number of a :func:`compare` report for readers: what it is in words, the
+    published and computed values, the difference, verdict, basis and note."""
+    keys = report["key"].str.split(":", expand=True)
+    return pd.DataFrame({
+        "Outcome": keys[0].map(lambda v: REPORT_OUTCOMES.get(v, v)),
+        "Analysis": keys[1].map(lambda v: REPORT_ANALYSES.get(v, v.replace("_", " "))),
+        "Group": keys[2].replace({"test": "the test", "all": "all"}),
+        "Statistic": keys[3].map(lambda v: REPORT_STATISTICS.get(v, v.replace("_", " "))),
+        "Published": report["published"].astype(str),
+        "Computed": report["computed"],
+        "Difference": report["difference"],
+        "Verdict": report["verdict"],
+        "Basis": report["basis"] if "basis" in report else basis(report["key"]),
+        "Note": report["reason"],
+    })
+
+
 def summary_table(report: pd.DataFrame) -> pd.DataFrame:
     """One row per result (outcome, analysis, group) of a :func:`compare` report: the
     published and computed values in the paper's format and the least good verdict."""
@@ -286,9 +324,9 @@ def summary_table(report: pd.DataFrame) -> pd.DataFrame:
         reasons = [r for r in dict.fromkeys(block["reason"]) if r]
         rows.append(
             {
-                "outcome": OUTCOME_LABELS.get(outcome, outcome),
-                "analysis": analysis.replace("_", " "),
-                "group": "test" if group == "test" else group,
+                "outcome": REPORT_OUTCOMES.get(outcome, outcome),
+                "analysis": REPORT_ANALYSES.get(analysis, analysis.replace("_", " ")),
+                "group": "the test" if group == "test" else group,
                 "published": _as_printed(values, computed=False),
                 "computed": "—" if verdict == "cannot compute" else _as_printed(values, computed=True),
                 "verdict": verdict,

@@ -5,8 +5,10 @@
 The site is served on 127.0.0.1 (a free port) and each page is loaded in Chromium
 (Debian's ``chromium`` and ``chromium-driver``, driven by selenium). A page fails if
 the browser console logs an error, an image does not load, a cell error or traceback
-shows, a glued value is missing, or an internal link points nowhere. A screenshot of
-every page is saved. Exit status 1 lists every problem.
+shows, a glued value is missing, an internal link points nowhere, a table's cells have no
+padding, a table header or a sentence shows a code name (``ci_low``) instead of words, or -- at a phone's width of 420 px -- the page is wider than the screen. A
+screenshot of every page is saved, at desktop and at phone width. Exit status 1 lists
+every problem.
 """
 
 from __future__ import annotations
@@ -38,6 +40,29 @@ _ERRORS = (
     "return Array.from(document.querySelectorAll('.output.error, .output.traceback, .output.stderr, "
     "div.cell_output .stderr')).map(e => e.innerText.slice(0, 200));"
 )
+
+# Tables whose cells have (almost) no horizontal padding: their columns run together.
+_UNPADDED = (
+    "return Array.from(document.querySelectorAll('table')).filter(t => {"
+    " const cell = t.querySelector('td, th'); if (!cell) return false;"
+    " const s = getComputedStyle(cell); return parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) < 4;"
+    "}).map(t => (t.innerText || '').slice(0, 60));"
+)
+# Code names where a reader should see words: a table header that is a bare lower-case
+# identifier ("estimate", "ci_low"), or a snake_case word in the prose (code spans aside).
+_CODE_HEADERS = (
+    "return Array.from(document.querySelectorAll('table th')).map(th => th.innerText.trim())"
+    ".filter(text => /^[a-z][a-z0-9_*^|]*$/.test(text) && text.length > 1);"
+)
+_CODE_PROSE = (
+    "return Array.from(document.querySelectorAll('article p, article li, article td, article figcaption')).map(e => {"
+    " const c = e.cloneNode(true); c.querySelectorAll('code, pre, .math, mjx-container, a.reference.external')"
+    ".forEach(x => x.remove());"
+    " return (c.innerText.match(/(^|[\\s(])[a-z][a-z0-9]*_[a-z0-9_]+(?=[\\s,.;:)]|$)/g) || []).map(s => s.trim());"
+    "}).flat();"
+)
+_OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
+PHONE_WIDTH = 420
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -123,8 +148,22 @@ def check_site(site: Path, screenshots: Path | None = None, pages: list[Path] | 
                 target = _internal_target(driver.current_url, base, href, site)
                 if target is not None and not target.exists():
                     problems.append(f"{relative}: broken internal link {href}")
+            problems += [f"{relative}: table without cell padding: {text!r}" for text in driver.execute_script(_UNPADDED)]
+            problems += [f"{relative}: code name as a table header: {text!r}" for text in driver.execute_script(_CODE_HEADERS)]
+            problems += [f"{relative}: code name in the prose: {text!r}" for text in sorted(set(driver.execute_script(_CODE_PROSE)))]
+            name = relative.replace("/", "_").removesuffix(".html")
             if screenshots:
-                driver.save_screenshot(str(screenshots / (relative.replace("/", "_").removesuffix(".html") + ".png")))
+                driver.save_screenshot(str(screenshots / f"{name}.png"))
+            desktop = driver.get_window_size()
+            driver.set_window_size(PHONE_WIDTH, 900)
+            try:
+                overflow = driver.execute_script(_OVERFLOW)
+                if overflow > 1:
+                    problems.append(f"{relative}: page is {overflow} px wider than the screen at {PHONE_WIDTH} px")
+                if screenshots:
+                    driver.save_screenshot(str(screenshots / f"{name}_{PHONE_WIDTH}px.png"))
+            finally:
+                driver.set_window_size(desktop["width"], desktop["height"])
     return problems
 
 

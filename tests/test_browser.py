@@ -37,3 +37,25 @@ def test_a_console_error_and_raw_glue_fail_the_check(tmp_path: Path) -> None:
     problems = check_html.check_site(site)
     assert any("console error" in p for p in problems)
     assert any("glued value is missing" in p for p in problems)
+
+
+def test_an_unpadded_table_and_a_page_wider_than_a_phone_fail_the_check(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "table.html").write_text(
+        "<html><body><table style='border-collapse:collapse'><tr><td style='padding:0'>21</td>"
+        "<td style='padding:0'>-2.25</td></tr></table></body></html>")
+    (site / "wide.html").write_text("<html><body><div style='width:900px'>a wide block</div></body></html>")
+    (site / "names.html").write_text(
+        "<html><body><article><table><tr><th style='padding:4px'>ci_low</th><th style='padding:4px'>Estimate (%)</th></tr>"
+        "</table><p>the 150-800 ci_low limit, and <code>analysis.pool_outcome</code> is fine</p></article></body></html>")
+    (site / "fine.html").write_text(
+        "<html><body><div style='overflow-x:auto'><table><tr><td style='padding:4px 8px'>21</td></tr></table>"
+        "<div style='width:900px'>scrolls in its own box</div></div></body></html>")
+    # (the bare test pages have no favicon: the browser's 404 for it is not what is tested here)
+    problems = [p for p in check_html.check_site(site) if "favicon.ico" not in p]
+    assert any(p.startswith("table.html: table without cell padding") for p in problems)
+    assert any(p.startswith("wide.html: page is") and "wider than the screen at 420 px" in p for p in problems)
+    assert not any(p.startswith("fine.html") for p in problems), problems
+    names = [p for p in problems if p.startswith("names.html")]
+    assert names == ["names.html: code name as a table header: 'ci_low'", "names.html: code name in the prose: 'ci_low'"]
