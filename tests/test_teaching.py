@@ -129,3 +129,15 @@ def test_hksj_panel_q_is_the_knapp_hartung_scale_and_ad_hoc_never_narrows() -> N
     assert f"in {len(narrower)} of them the HKSJ interval is narrower" in text
     assert text.endswith("The ad hoc correction narrows none.")
     assert "nothing to compare" in hksj_sentence(hksj_panel(STUDIES.iloc[:1], [("cr", None)]))
+
+
+@pytest.mark.parametrize("chapter", ["intro", "toxicity", "response", "sensitivity", "pfs", "crb401", "discussion",
+                                     "update", "reproduction"])
+def test_reader_first_no_code_is_shown_unfolded_outside_the_methods_chapter(chapter: str) -> None:
+    text = (ROOT / "book" / f"{chapter}.md").read_text()
+    cells = re.findall(r"```\{code-cell\} ipython3\n(.*?)```", text, re.S)
+    assert cells
+    folded = ("hide-input", "remove-input", "remove-cell", "hide-cell", "parameters")
+    for body in cells:
+        tags = re.search(r"tags: \[([^\]]*)\]", body.split("\n\n", 1)[0])
+        assert tags and any(t.strip() in folded for t in tags.group(1).split(",")), body[:80]
