@@ -141,3 +141,16 @@ def test_reader_first_no_code_is_shown_unfolded_outside_the_methods_chapter(chap
     for body in cells:
         tags = re.search(r"tags: \[([^\]]*)\]", body.split("\n\n", 1)[0])
         assert tags and any(t.strip() in folded for t in tags.group(1).split(",")), body[:80]
+
+
+def test_chapters_cite_their_sources_and_every_key_is_in_the_bibliography() -> None:
+    bib = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M))
+    citing = {}
+    for page in sorted((ROOT / "book").glob("*.md")):
+        keys = [k.strip() for group in re.findall(r"\{cite\}`([^`]+)`", page.read_text()) for k in group.split(",")]
+        assert set(keys) <= bib, (page.name, set(keys) - bib)
+        if keys:
+            citing[page.stem] = keys
+    assert len(citing) >= 6, sorted(citing)
+    for chapter in ("intro", "toxicity", "response", "crb401", "discussion", "pfs"):
+        assert chapter in citing
