@@ -62,7 +62,7 @@ _build/executed/book/intro.ipynb: data/crb401_response.csv
 book: _build/html/.built
 
 # Rendering runs only when an executed chapter or the configuration changed.
-_build/html/.built: $(EXECUTED) _config.yml _toc.yml references.bib scripts/render.py book/_ext/dedupe_scripts.py
+_build/html/.built: $(EXECUTED) _config.yml _toc.yml references.bib scripts/render.py book/_ext/dedupe_scripts.py book/_static/review.css
 	$(PY) scripts/render.py
 	touch $@
 

@@ -26,7 +26,9 @@ def render(build: Path = ROOT / "_build") -> Path:
     for name in ("_config.yml", "_toc.yml", "references.bib"):
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, stage / name)
-    shutil.copytree(ROOT / "book" / "_ext", stage / "_ext", dirs_exist_ok=True)
+    # Local Sphinx extensions, and the stylesheet Jupyter Book picks up from _static/.
+    for folder in ("_ext", "_static"):
+        shutil.copytree(ROOT / "book" / folder, stage / folder, dirs_exist_ok=True)
     command = [
         str(Path(sys.executable).parent / "jupyter-book"), "build", str(stage),
         "--path-output", str(build.parent),
