@@ -31,6 +31,7 @@ __all__ = [
     "PFS_CONTROL_STUDIES",
     "PFS_COMPARISONS",
     "pfs_published_table",
+    "table2_sentences",
     "TABLE2_COLUMNS",
     "is_paper_table",
     "checksum",
@@ -211,3 +212,30 @@ def changed_cohorts(studies: pd.DataFrame) -> list[str]:
     differs = (merged["product"] != merged["product_paper"]) | (merged["n_safety"] != merged["n_safety_paper"]) | (
         merged["n_response"] != merged["n_response_paper"])
     return merged.loc[differs, "study_id"].tolist()
+
+
+def _leading_number(text: str) -> float:
+    return float(str(text).split()[0])
+
+
+def _more_or_less(a: float, b: float, more: str, less: str, same: str) -> str:
+    return more if a > b else less if a < b else same
+
+
+def table2_sentences(table2: pd.DataFrame) -> dict[str, str]:
+    """The contrasts of the paper's Table 2 in words, from its numbers (LEGEND-2 against
+    KarMMa), without restating them: the table is shown beside the prose."""
+    row = table2.set_index("characteristic")
+    karmma, legend = TABLE2_COLUMNS["karmma"], TABLE2_COLUMNS["legend"]
+    value = lambda name, column: _leading_number(row.loc[name, column])  # noqa: E731
+    age = _more_or_less(value("Median age (range) — years", legend), value("Median age (range) — years", karmma),
+                        "older", "younger", "of the same median age")
+    lines = _more_or_less(value("Median prior lines (range)", legend), value("Median prior lines (range)", karmma),
+                          "more", "fewer", "as many")
+    neuro = _more_or_less(value("Neurotoxicity (%)", legend), value("Neurotoxicity (%)", karmma), "more", "less", "as much")
+    binder = lambda column: row.loc["Binder", column][0].lower() + row.loc["Binder", column][1:]  # noqa: E731
+    return {
+        "patients": (f"In the paper's Table 2, LEGEND-2's patients were {age} than KarMMa's, had had {lines} prior lines of "
+                     f"therapy, and had {neuro} neurotoxicity."),
+        "binder": f"KarMMa's CAR uses a {binder(karmma)} binder, LEGEND-2's a {binder(legend)} binder.",
+    }

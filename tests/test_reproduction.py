@@ -199,3 +199,18 @@ def test_pfs_published_table_has_the_four_comparisons_their_references_and_crb40
     assert len(origin) == 1 and origin["p-value"].iloc[0] == "p = 0.0005"
     crb = table[table["Source"] == "Raje et al. 2019"]
     assert crb["Median PFS, months (95% CI)"].tolist() == ["11.8 (6.2–17.8)"]  # seed 003: 11.8 months (6.2 to 17.8)
+
+
+def test_table2_sentences_follow_the_numbers() -> None:
+    from analysis import paper
+    from analysis.data import DATA_DIR
+
+    table2 = pd.read_csv(DATA_DIR / "table2.csv")
+    words = paper.table2_sentences(table2)
+    assert words["patients"] == ("In the paper's Table 2, LEGEND-2's patients were younger than KarMMa's, had had fewer "
+                                 "prior lines of therapy, and had less neurotoxicity.")
+    assert words["binder"] == "KarMMa's CAR uses a murine scFv binder, LEGEND-2's a llama 2 × VHH binder."
+    swapped = table2.rename(columns={paper.TABLE2_COLUMNS["karmma"]: "x", paper.TABLE2_COLUMNS["legend"]: paper.TABLE2_COLUMNS["karmma"]})
+    swapped = swapped.rename(columns={"x": paper.TABLE2_COLUMNS["legend"]})
+    assert "were older than KarMMa's, had had more prior lines of therapy, and had more neurotoxicity" in paper.table2_sentences(swapped)["patients"]
+    assert not any(ch.isdigit() for ch in words["patients"].replace("Table 2", "").replace("LEGEND-2", ""))
