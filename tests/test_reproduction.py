@@ -119,14 +119,14 @@ def test_summary_table_shows_results_in_the_papers_format() -> None:
         "neurotox:costim:CD28:i2": 0.0, "neurotox:costim:4-1BB:estimate": 15.0, "neurotox:costim:test:p": 0.0186,
     }
     table = reproduction.summary_table(reproduction.compare(rows, computed)).set_index(["analysis", "group"])
-    cd28 = table.loc[("costim", "CD28")]
+    cd28 = table.loc[("co-stimulatory domain", "CD28")]
     assert (cd28["published"], cd28["computed"], cd28["verdict"]) == ("3.4 (1.2–9.3); I² 0%", "3.4 (1.2–9.3); I² 0%", "match")
     # one limit differs by more than a point: the whole result is "differs"
-    assert table.loc[("costim", "4-1BB"), "verdict"] == "differs"
-    assert table.loc[("costim", "4-1BB"), "computed"].startswith("15.0 (—–—)")
-    assert table.loc[("costim", "test"), "computed"] == "p = 0.019"
-    assert table.loc[("age", "test"), "published"] == "p = 0.0043"
-    assert table.loc[("age", ">=60"), "verdict"] == "cannot compute"
+    assert table.loc[("co-stimulatory domain", "4-1BB"), "verdict"] == "differs"
+    assert table.loc[("co-stimulatory domain", "4-1BB"), "computed"].startswith("15.0 (—–—)")
+    assert table.loc[("co-stimulatory domain", "the test"), "computed"] == "p = 0.019"
+    assert table.loc[("median age", "the test"), "published"] == "p = 0.0043"
+    assert table.loc[("median age", ">=60"), "verdict"] == "cannot compute"
 
 
 def shipped_report() -> pd.DataFrame:

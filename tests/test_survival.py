@@ -248,3 +248,27 @@ def test_compare_groups_clusters_by_study(tmp_path: Path) -> None:
     assert 0.4 < cox.table["hr"].iloc[0] < 0.8
     with pytest.raises(ValueError, match="at least two"):
         compare_groups(ipd, "arm_id", ["male", "nobody"])
+
+
+@pytest.mark.build
+def test_pfs_chapter_runs_a_comparison_on_digitized_curves_with_readable_tables(tmp_path: Path) -> None:
+    """The PFS chapter's comparison path, which the shipped (empty) folder never takes:
+    two arms marked digitized and assigned to the two vectors."""
+    import json
+
+    from conftest import ROOT, script
+
+    run_chapter = script("run_chapter")
+    folder, arms, risk, curves = lung_folder(tmp_path)
+    arms = arms.assign(kind="digitized", study_id=["NCT02658929", "NCT02215967-1"], loading=["lentiviral", "retroviral"])
+    write_folder(folder, arms, risk, curves)
+    executed = run_chapter.run("pfs", ROOT / "data" / "studies.csv", ROOT / "data" / "published.csv",
+                               tmp_path / "_build", curves=folder)
+    notebook = json.loads(executed.read_text())
+    html = "".join("".join(o.get("data", {}).get("text/html", "")) for c in notebook["cells"] for o in c.get("outputs", []))
+    assert "Hazard ratio" in html and "Median (months)" in html and "against retroviral vector" in html
+    for code_name in (">coef<", ">hr<", ">se<", ">median<", ">loading<"):
+        assert code_name not in html
+    glued = {o["metadata"]["scrapbook"]["name"]: o["data"]["application/papermill.record/text/plain"]
+             for c in notebook["cells"] for o in c.get("outputs", []) if o.get("metadata", {}).get("scrapbook")}
+    assert "1 of the paper's 4 comparisons could be run" in glued["pfs_comparisons_run"]
