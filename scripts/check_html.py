@@ -9,9 +9,9 @@ shows, a glued value is missing, an internal link points nowhere, a table's cell
 padding, a table header or a sentence shows a code name (``ci_low``) instead of words,
 -- at a phone's width of 420 px -- the page is wider than the screen, or the chapter's
 content holds markup that runs script (a script, frame or object element, an ``on…=``
-handler, a ``javascript:`` link: text from the study table shown unescaped). A
-screenshot of every page is saved, at desktop and at phone width. Exit status 1 lists
-every problem.
+handler, a ``javascript:`` link: text from the study table shown unescaped) or a
+script on it opens a dialog (``alert``). A screenshot of every page is saved, at
+desktop and at phone width. Exit status 1 lists every problem.
 """
 
 from __future__ import annotations
@@ -53,6 +53,13 @@ for (const el of document.querySelectorAll('article section *')) {
   }
 }
 return Array.from(found);
+"""
+# Run before any page script: a dialog a page opens is recorded (and reported), not shown.
+_RECORD_DIALOGS = """
+window.__dialogs = [];
+for (const name of ['alert', 'confirm', 'prompt']) {
+  window[name] = (message) => { window.__dialogs.push(name + '(' + String(message).slice(0, 60) + ')'); };
+}
 """
 _ERRORS = (
     "return Array.from(document.querySelectorAll('.output.error, .output.traceback, .output.stderr, "
@@ -117,6 +124,7 @@ def browser() -> Iterator[object]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _RECORD_DIALOGS})
     try:
         yield driver
     finally:
@@ -157,6 +165,7 @@ def check_site(site: Path, screenshots: Path | None = None, pages: list[Path] | 
             problems += [f"{relative}: image does not load: {src}" for src in driver.execute_script(_IMAGES)]
             problems += [f"{relative}: cell error or stderr shown: {text}" for text in driver.execute_script(_ERRORS)]
             problems += [f"{relative}: markup that runs script in the content: {what}" for what in driver.execute_script(_INJECTED)]
+            problems += [f"{relative}: a script opened a dialog: {call}" for call in driver.execute_script("return window.__dialogs || [];")]
             text = driver.execute_script("return document.body.innerText;")
             if "Traceback (most recent call last)" in text:
                 problems.append(f"{relative}: a traceback is shown")
