@@ -3,6 +3,11 @@
 Every number in a chapter's text is glued, never typed. myst-nb renders what it is
 given, so values are converted to plain Python ``float``/``int`` first: a numpy scalar
 would print as ``np.float64(80.2)``.
+
+Importing this module makes a chapter's kernel escape every table it shows, headers
+included (:func:`analysis.safety.escape_html_output`): the study table is user input.
+Glue text with ``{glue:text}`` (a text node), never ``{glue:md}``, which would read
+markup in it; result tables are written with formulas defused (:func:`write_csv`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from .data import load_covariates
 from .phrasing import join, plural
 
 from .proportions import PooledProportion, SubgroupAnalysis
+from .safety import escape_html_output, write_csv
 
 __all__ = [
     "plain",
@@ -27,6 +33,7 @@ __all__ = [
     "glue_subgroups",
     "key_safe",
     "save_results",
+    "write_csv",
     "provenance",
     "glue_provenance",
     "show_note",
@@ -36,6 +43,8 @@ __all__ = [
     "table",
     "rule_table",
 ]
+
+escape_html_output()
 
 
 def plain(value: object) -> float | int | str:
@@ -105,16 +114,15 @@ def key_safe(name: str) -> str:
 def save_results(output_dir: str | Path | None, chapter: str, **tables: pd.DataFrame) -> list[Path]:
     """Write a chapter's result tables as ``<output_dir>/results/<chapter>/<name>.csv``
     (the build publishes them next to the HTML); ``output_dir=None``: the repository's
-    ``_build``. Returns the files written."""
+    ``_build``. Text that a spreadsheet would run as a formula is defused
+    (:func:`analysis.safety.write_csv`). Returns the files written."""
     from .data import DATA_DIR
 
     folder = Path(output_dir or DATA_DIR.parent / "_build") / "results" / chapter
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, table in tables.items():
-        path = folder / f"{name}.csv"
-        table.to_csv(path, index=not isinstance(table.index, pd.RangeIndex))
-        written.append(path)
+        written.append(write_csv(table, folder / f"{name}.csv"))
     return written
 
 

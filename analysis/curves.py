@@ -18,6 +18,7 @@ import pandas as pd
 
 from .data import CATEGORIES, DATA_DIR, Problem, StudyDataError
 from .reconstruct import Reconstruction, reconstruct_ipd
+from .safety import shown
 
 __all__ = ["DEFAULT_CURVES", "ARM_COLUMNS", "KINDS", "CurveSet", "load_curves", "reconstruct_arms"]
 
@@ -85,7 +86,7 @@ def load_curves(folder: str | Path | None = None) -> CurveSet:
         arm = str(row.arm_id)
         for column, options in allowed.items():
             if getattr(row, column) not in options:
-                problems.append(Problem(arm, column, f"arms.csv: {getattr(row, column)!r} is not one of {list(options)}"))
+                problems.append(Problem(arm, column, f"arms.csv: {shown(getattr(row, column))} is not one of {list(options)}"))
         if not pd.isna(row.total_events) and (float(row.total_events) < 0 or float(row.total_events) != int(row.total_events)):
             problems.append(Problem(arm, "total_events", f"arms.csv: {row.total_events!r} is not a whole number >= 0"))
         curve = _read(folder / "curves" / f"{arm}.csv", problems, arm)

@@ -18,6 +18,8 @@ from typing import Callable, Literal
 import numpy as np
 import pandas as pd
 
+from .safety import printable, shown
+
 __all__ = [
     "DATA_DIR",
     "DEFAULT_STUDIES",
@@ -159,14 +161,18 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"study {self.study!r}, column {self.column!r}: {self.message}"
+        # Names and values come from the file: quoted, control characters written out,
+        # each capped, so that one problem is one short line whatever the file holds.
+        return f"study {shown(self.study)}, column {shown(self.column)}: {printable(self.message, MAX_MESSAGE)}"
 
 
 class StudyDataError(ValueError):
     """The study table is invalid; ``problems`` lists every problem found.
 
     The message lists the first :data:`MAX_REPORTED` problems and says how many more
-    there are, so that a badly broken file still gives a short message."""
+    there are, and each problem quotes at most :data:`~analysis.safety.MAX_SHOWN`
+    characters of a name or value (:data:`MAX_MESSAGE` of its message), so that a
+    badly broken file still gives a short message."""
 
     def __init__(self, path: Path | str, problems: list[Problem]) -> None:
         self.path = Path(path)
@@ -177,11 +183,13 @@ class StudyDataError(ValueError):
         if more:
             lines += f"\n  … and {more} more problem{'s' if more != 1 else ''} (not listed)"
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"{self.path}: {count} in the study table:\n{lines}")
+        super().__init__(f"{printable(self.path, 500)}: {count} in the study table:\n{lines}")
 
 
 #: How many problems an error message lists before it only counts the rest.
 MAX_REPORTED = 50
+#: The longest one problem's message gets (beyond the quoted study and column).
+MAX_MESSAGE = 300
 
 
 # --- category wording -> analysis category -------------------------------------------------
@@ -322,7 +330,7 @@ def _parse_counts(text: pd.Series, allow_nd: bool = False) -> _Column:
         negative = given & ~not_number & ~not_whole & (number < 0)
     for mask, words in ((not_number, "is not a number"), (not_whole, "is not a whole number"), (negative, "is negative")):
         for i in np.flatnonzero(mask):
-            errors[i] = f"{text.iloc[i]!r} {words}"
+            errors[i] = f"{shown(text.iloc[i])} {words}"
     number[not_number | not_whole | negative] = np.nan
     return _Column(number, blank, nd, errors)
 
@@ -338,9 +346,9 @@ def _parse_percents(text: pd.Series) -> _Column:
         not_number = given & np.isnan(number)
         out_of_range = given & ~not_number & ~((number >= 0) & (number <= 100))
     for i in np.flatnonzero(not_number):
-        errors[i] = f"{text.iloc[i]!r} is not a percentage (a number, blank, or ND)"
+        errors[i] = f"{shown(text.iloc[i])} is not a percentage (a number, blank, or ND)"
     for i in np.flatnonzero(out_of_range):
-        errors[i] = f"{text.iloc[i]!r} is not a percentage between 0 and 100"
+        errors[i] = f"{shown(text.iloc[i])} is not a percentage between 0 and 100"
     number[not_number | out_of_range] = np.nan
     return _Column(number, blank, nd, errors)
 
@@ -459,7 +467,7 @@ def load_studies(
         mapping = {text: mapper(text) for text in raw[in_col].unique()}
         categories[out_col] = raw[in_col].map(mapping)
         flag(categories[out_col].isna().to_numpy(), in_col, order, lambda i, c=in_col, o=out_col: (
-            f"unknown {o} {raw[c].iloc[i]!r} (see data/README.md for the accepted wording; "
+            f"unknown {o} {shown(raw[c].iloc[i])} (see data/README.md for the accepted wording; "
             f"categories: {', '.join(CATEGORIES[o])})"))
 
     events, imputed = _derive(percents, counts, sizes, rules)
@@ -633,7 +641,7 @@ def parse_dose(text: str) -> list[tuple[float, float, bool]]:
         return []
     found = [(float(lo), float(hi or lo), bool(kg)) for lo, hi, kg in _DOSE.findall(text)]
     if not found:
-        raise ValueError(f"cannot read a dose from {text!r} (expected e.g. '50–800 × 10^6' or '1 × 10^6/kg')")
+        raise ValueError(f"cannot read a dose from {shown(text)} (expected e.g. '50–800 × 10^6' or '1 × 10^6/kg')")
     return found
 
 
@@ -672,9 +680,9 @@ def load_covariates(path: str | Path | None = None, studies: pd.DataFrame | None
         for covariate, groups in COVARIATE_GROUPS.items():
             group, status, source = row[f"{covariate}_group"], row[f"{covariate}_status"], row[f"{covariate}_source"]
             if group and group not in groups:
-                problems.append(Problem(study, f"{covariate}_group", f"{group!r} is not one of {groups}"))
+                problems.append(Problem(study, f"{covariate}_group", f"{shown(group)} is not one of {groups}"))
             if group and status not in _STATUSES:
-                problems.append(Problem(study, f"{covariate}_status", f"{status!r}: say 'sourced' or 'inferred'"))
+                problems.append(Problem(study, f"{covariate}_status", f"{shown(status)}: say 'sourced' or 'inferred'"))
             if status == "sourced" and not source:
                 problems.append(Problem(study, f"{covariate}_source", "a sourced value needs its source"))
     if table["study_id"].duplicated().any():

@@ -38,10 +38,13 @@ def _font_charmap() -> frozenset[int]:
 
 
 def drawable(text: str) -> str:
-    """``text`` with characters the plotting font cannot draw (e.g. CJK product names
-    without a CJK font) shown as a placeholder, instead of a missing-glyph warning."""
+    """``text`` as matplotlib should draw it literally: characters the plotting font
+    cannot draw (e.g. CJK product names without a CJK font) shown as a placeholder,
+    instead of a missing-glyph warning, and every ``$`` escaped, so that a name such as
+    ``$\\href{...}$`` is text, not mathtext (which would fail to parse, or typeset it)."""
     charmap = _font_charmap()
-    return "".join(c if c.isspace() or ord(c) in charmap else _MISSING_GLYPH for c in str(text))
+    shown = "".join(c if c.isspace() or ord(c) in charmap else _MISSING_GLYPH for c in str(text))
+    return shown.replace("$", r"\$")
 _POOLED_COLOUR = "#1f4e79"
 _STUDY_COLOUR = "#4d4d4d"
 

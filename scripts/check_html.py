@@ -6,9 +6,12 @@ The site is served on 127.0.0.1 (a free port) and each page is loaded in Chromiu
 (Debian's ``chromium`` and ``chromium-driver``, driven by selenium). A page fails if
 the browser console logs an error, an image does not load, a cell error or traceback
 shows, a glued value is missing, an internal link points nowhere, a table's cells have no
-padding, a table header or a sentence shows a code name (``ci_low``) instead of words, or -- at a phone's width of 420 px -- the page is wider than the screen. A
-screenshot of every page is saved, at desktop and at phone width. Exit status 1 lists
-every problem.
+padding, a table header or a sentence shows a code name (``ci_low``) instead of words,
+-- at a phone's width of 420 px -- the page is wider than the screen, or the chapter's
+content holds markup that runs script (a script, frame or object element, an ``on…=``
+handler, a ``javascript:`` link: text from the study table shown unescaped) or a
+script on it opens a dialog (``alert``). A screenshot of every page is saved, at
+desktop and at phone width. Exit status 1 lists every problem.
 """
 
 from __future__ import annotations
@@ -36,6 +39,28 @@ FLAGS = [
 ]
 _IMAGES = "return Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));"
 _LINKS = "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'));"
+# Script-running markup in the chapter's own content (the theme's scripts sit outside it).
+_INJECTED = """
+const found = new Set();
+for (const el of document.querySelectorAll('article section *')) {
+  const tag = el.tagName.toLowerCase();
+  if (['script', 'iframe', 'frame', 'object', 'embed', 'base', 'meta', 'form'].includes(tag)) found.add('<' + tag + '> element');
+  for (const a of el.attributes) {
+    const url = a.value.replace(/[\\s\\u0000-\\u001f]/g, '');
+    if (a.name.startsWith('on')) found.add(a.name + '= attribute on <' + tag + '>');
+    else if (['href', 'src', 'action', 'formaction', 'xlink:href', 'data'].includes(a.name) && /^(javascript|vbscript):/i.test(url)) found.add(a.name + '=' + url.slice(0, 30) + ' on <' + tag + '>');
+    else if (['href', 'action', 'formaction', 'xlink:href'].includes(a.name) && /^data:/i.test(url)) found.add(a.name + '=data: on <' + tag + '>');
+  }
+}
+return Array.from(found);
+"""
+# Run before any page script: a dialog a page opens is recorded (and reported), not shown.
+_RECORD_DIALOGS = """
+window.__dialogs = [];
+for (const name of ['alert', 'confirm', 'prompt']) {
+  window[name] = (message) => { window.__dialogs.push(name + '(' + String(message).slice(0, 60) + ')'); };
+}
+"""
 _ERRORS = (
     "return Array.from(document.querySelectorAll('.output.error, .output.traceback, .output.stderr, "
     "div.cell_output .stderr')).map(e => e.innerText.slice(0, 200));"
@@ -99,6 +124,7 @@ def browser() -> Iterator[object]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _RECORD_DIALOGS})
     try:
         yield driver
     finally:
@@ -138,6 +164,8 @@ def check_site(site: Path, screenshots: Path | None = None, pages: list[Path] | 
                     problems.append(f"{relative}: console error: {entry['message'][:200]}")
             problems += [f"{relative}: image does not load: {src}" for src in driver.execute_script(_IMAGES)]
             problems += [f"{relative}: cell error or stderr shown: {text}" for text in driver.execute_script(_ERRORS)]
+            problems += [f"{relative}: markup that runs script in the content: {what}" for what in driver.execute_script(_INJECTED)]
+            problems += [f"{relative}: a script opened a dialog: {call}" for call in driver.execute_script("return window.__dialogs || [];")]
             text = driver.execute_script("return document.body.innerText;")
             if "Traceback (most recent call last)" in text:
                 problems.append(f"{relative}: a traceback is shown")

@@ -6,13 +6,17 @@ The executed notebook goes to ``<build-dir>/executed/book/<chapter>.ipynb``
 (``_build`` by default). The run fails
 (exit 1) if a cell raises, or if any cell wrote to stderr -- which is where Python
 warnings, matplotlib complaints and library deprecations appear -- so that a book with
-a warning in it is never rendered. Nothing is written outside the build directory.
+a warning in it is never rendered. It fails too if an output holds HTML that could run
+script (text from the study table that a cell showed unescaped; see
+``analysis.safety.unsafe_markup``). Messages quote the error capped in length, with
+control characters written out. Nothing is written outside the build directory.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -23,7 +27,13 @@ import nbformat
 import papermill
 from jupyter_client.manager import KernelManager
 
+from analysis.safety import printable, unsafe_markup
+
 ROOT = Path(__file__).resolve().parent.parent
+#: The longest error message quoted from a failing cell (a study-table error lists at
+#: most 50 problems of a few hundred characters each).
+MAX_ERROR = 25_000
+_SCRIPT_LINK = re.compile(r"(?:\]\(|<)\s*(javascript|vbscript|data):", re.IGNORECASE)
 
 
 class _LocalKernelManager(KernelManager):
@@ -39,14 +49,26 @@ class _LocalKernelManager(KernelManager):
 
 
 def problems_in(notebook: nbformat.NotebookNode) -> list[str]:
-    """Cell errors and stderr output of an executed notebook."""
+    """Cell errors, stderr output and HTML or Markdown outputs (displayed or glued)
+    with markup that could run script, in an executed notebook."""
     found = []
     for index, cell in enumerate(notebook.cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                found.append(f"cell {index}: {output['ename']}: {output['evalue']}")
+                found.append(f"cell {index}: {output['ename']}: {printable(output['evalue'], MAX_ERROR)}")
             elif output.get("output_type") == "stream" and output.get("name") == "stderr":
-                found.append(f"cell {index} wrote to stderr: {output['text'].strip()[:500]}")
+                found.append(f"cell {index} wrote to stderr: {printable(output['text'].strip(), 500)}")
+            for mime, content in output.get("data", {}).items():
+                if "javascript" in mime:
+                    found.append(f"cell {index} outputs {mime}: the book shows no script")
+                elif mime.endswith(("text/html", "text/markdown")):
+                    text = content if isinstance(content, str) else "".join(content)
+                    unsafe = unsafe_markup(text)
+                    if mime.endswith("text/markdown"):  # Markdown links and autolinks
+                        unsafe += [f"{scheme.lower()}: link" for scheme in _SCRIPT_LINK.findall(text)]
+                    if unsafe:
+                        found.append(f"cell {index} shows {mime} with markup that could run script ({', '.join(unsafe[:5])}): "
+                                     "escape the text it quotes (Styler.format(escape='html'), html.escape)")
     return found
 
 
@@ -86,7 +108,7 @@ def run(
         )
     except papermill.PapermillExecutionError as exc:
         executed.unlink(missing_ok=True)
-        raise SystemExit(f"{chapter}: cell {exc.exec_count} raised {exc.ename}: {exc.evalue}") from None
+        raise SystemExit(f"{chapter}: cell {exc.exec_count} raised {exc.ename}: {printable(exc.evalue, MAX_ERROR)}") from None
     problems = problems_in(notebook)
     if problems:
         executed.unlink(missing_ok=True)

@@ -64,12 +64,14 @@ def data_digest() -> str:
     return digest.hexdigest()
 
 
-def build_book(build: Path, data: Path = ROOT / "data" / "studies.csv", only: list[str] | None = None, render: bool = True) -> Path:
-    """Execute the chapters (two at a time, as make does) into ``build`` and render."""
+def build_book(build: Path, data: Path = ROOT / "data" / "studies.csv", only: list[str] | None = None, render: bool = True,
+               published: Path = ROOT / "data" / "published.csv", curves: Path | None = None, covariates: Path | None = None) -> Path:
+    """Execute the chapters (two at a time, as make does) into ``build`` and render;
+    ``curves`` and ``covariates`` default to the chapters' own defaults (``data/``)."""
     run_chapter = script("run_chapter")
-    published = ROOT / "data" / "published.csv"
     with ThreadPoolExecutor(max_workers=2) as pool:
-        jobs = [pool.submit(run_chapter.run, chapter, data, published, build) for chapter in (only or chapters())]
+        jobs = [pool.submit(run_chapter.run, chapter, data, published, build, curves=curves, covariates=covariates)
+                for chapter in (only or chapters())]
         for job in jobs:
             job.result()
     return script("render").render(build) if render else build
