@@ -79,6 +79,11 @@ TEXT_COLUMNS = ["study_id", "product", "binder", "expansion", "loading", "costim
 #: Optional: objective response given directly, for reports that print ORR but not its
 #: CR/VGPR/PR split. When given it is the cohort's ORR; a split that is also known must agree.
 OPTIONAL_PERCENT_COLUMNS: dict[str, str] = {"orr_pct": "n_response"}
+#: The percentage columns in words (for notes a reader sees).
+PERCENT_LABELS: dict[str, str] = {
+    "crs_g12_pct": "CRS grade 1–2", "crs_g3_pct": "CRS grade ≥3", "neurotox_pct": "Neurotoxicity", "cr_pct": "CR",
+    "vgpr_pct": "VGPR", "pr_pct": "PR", "cr_vgpr_pct": "CR + VGPR", "orr_pct": "ORR",
+}
 REQUIRED_COLUMNS = TEXT_COLUMNS + ["n_safety", "n_response"] + list(PERCENT_COLUMNS)
 OPTIONAL_TEXT_COLUMNS = ["registration", "car_product", "refs", "dose", "conditioning", "phase", "source"]
 # Marker for "not disclosed" in a percentage column (Table 1 writes "ND").
@@ -596,7 +601,8 @@ def _rounding_notes(percents: dict[str, _Column], counts: dict[str, _Column | No
         with np.errstate(invalid="ignore"):
             off = used & (np.abs(100 * count / n - pct.values) > 0.5 + 1e-9)
         for i in np.flatnonzero(off):
-            notes[i].append(f"{column}={pct.values[i]:g}% is not k/{n[i]:g} for any k; used {count[i]:g}/{n[i]:g}")
+            notes[i].append(f"{PERCENT_LABELS.get(column, column)} printed as {pct.values[i]:g}% is not k/{n[i]:g} for "
+                            f"any whole k; {count[i]:g}/{n[i]:g} used")
     return ["; ".join(parts) for parts in notes]
 
 

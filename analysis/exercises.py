@@ -71,7 +71,7 @@ def by_hand_check(studies: pd.DataFrame, taught: DLSteps, taught_outcome: str, o
     spread, taught_spread = _weight_spread(steps.table), _weight_spread(taught.table)
     larger = tau2 > taught_tau2
     flatter = spread < taught_spread
-    text = (f"By hand and by the engine the pooled rate of {noun} agrees "
+    text = (f"By hand and by the engine the pooled rate of {noun} is {percent(100 * engine.estimate)}: the two agree "
             + ("exactly. " if difference == 0 else f"to {difference:.0e}. ")
             + f"τ² is {number(tau2, 3)} for {noun} against {number(taught_tau2, 3)} for {OUTCOME_NOUNS[taught_outcome]}, "
             f"so it is {'larger' if larger else 'not larger'}; the largest random-effects weight is {number(spread)} times "
@@ -138,9 +138,8 @@ def ordering_under_glmm(studies: pd.DataFrame, outcome: str, by: str, levels: tu
     text = (f"With the GLMM, {group_label(first)} gives {percent(100 * a.estimate)} "
             f"({interval(100 * a.ci_low, 100 * a.ci_high)}) and {group_label(second)} {percent(100 * b.estimate)} "
             f"({interval(100 * b.ci_low, 100 * b.ci_high)}): the ordering is {'the same as' if same else 'the reverse of'} "
-            "with DerSimonian–Laird. "
-            + ("The two intervals overlap, so the ordering itself is uncertain."
-               if a.ci_low <= b.ci_high and b.ci_low <= a.ci_high else "The two intervals do not overlap."))
+            "with DerSimonian–Laird. An ordering is not a test: whether the groups differ beyond chance is for the "
+            "test for subgroup differences to say (overlapping intervals neither show nor rule out a difference).")
     return Answer(text, {"same_order": same})
 
 
@@ -190,7 +189,9 @@ def hksj_verdict(hksj: SubgroupComparison, normal: SubgroupComparison, alpha: fl
             + (f"The interval narrows for {labels(narrowed)}. " if narrowed else
                "Every interval is still wider, because the t quantile outweighs the smaller error. " if shrunk else
                "Every interval is wider. ")
-            + "The ad hoc correction (q floored at 1) stops HKSJ from ever being narrower than the standard interval.")
+            + "The ad hoc correction (q floored at 1) stops HKSJ from ever being narrower than the standard interval. "
+              "Note also that this test refers HKSJ standard errors to a χ² distribution, as R's meta does for subgroups; "
+              "mixing a t-based error with a χ² reference is itself a convention, not a derived result.")
     return Answer(text, {"same_verdict": same, "p_lower": lower, "se_shrunk": shrunk, "narrowed": narrowed})
 
 
@@ -270,7 +271,8 @@ def reading_loss(exact: pd.DataFrame, rough: pd.DataFrame, what: str) -> Answer:
             + ("the rebuilt events are exact, " if events_off == 0 else f"the rebuilt events are off by {plural(events_off, 'event')} in all, ")
             + (f"the medians move by up to {plural(round(float(median_off.max())), 'day')}" if median_off.max() >= 0.5 else "the medians are unchanged")
             + f", and the curve's RMS error is {number(rms_ratio)} times the finer reading's. "
-            + ("What is lost is the shape of the curve between anchors: totals are pinned, the timing of events is guessed."
+            + ("What is lost is the shape of the curve between anchors: the patient total is pinned by the numbers at risk, "
+               "the timing of events (and with it their count between anchors) is guessed."
                if rms_ratio > 1 else "Little is lost here."))
     return Answer(text, {"events_off": events_off, "max_median_off": float(median_off.max()), "rms_ratio": rms_ratio,
                          "patients_exact": patients_exact}, merged)
@@ -327,12 +329,16 @@ def sourced_only(studies: pd.DataFrame, outcome: str, by: str, *, exclude: Seque
     sourced = studies[studies[status] == "sourced"] if status in studies else studies.iloc[:0]
     result = compare_subgroups(sourced, outcome, by, exclude=exclude, alpha=alpha)
     used = 0 if result.result is None else sum(g.k for g in result.result.groups.values())
-    holds = result.result is not None and significant(result.result.p, alpha)
+    judged = result.result is not None and min(g.k for g in result.result.groups.values()) >= 2
+    holds = judged and significant(result.result.p, alpha)
     verdict = ("" if result.result is None else
+               " With a single cohort in a group, τ² cannot be estimated within it and the test treats that cohort's "
+               "rate as the group's: two trials cannot separate the factor from everything else that differs between "
+               "them, so among the sourced cohorts alone the contrast cannot be judged." if not judged else
                " The contrast is there among the sourced cohorts too." if holds else
                " Among the sourced cohorts alone the contrast is not beyond chance, so the finding rests on the inferred groups.")
     text = (f"{plural(len(sourced), 'cohort')} of this table {'has' if len(sourced) == 1 else 'have'} a sourced "
             f"{FACTOR_LABELS.get(by, by)}, "
             f"{used} of them with a rate of {OUTCOME_NOUNS[outcome]}. {result.sentence}{verdict} With so few cohorts, "
             "a result either way is fragile.")
-    return Answer(text, {"sourced": len(sourced), "used": used, "holds": holds})
+    return Answer(text, {"sourced": len(sourced), "used": used, "judged": judged, "holds": holds})

@@ -215,10 +215,10 @@ def fit_or_note(fit: Callable[[], PooledProportion | None]) -> tuple[PooledPropo
 MODELS: dict[str, dict[str, str]] = {
     "DL (paper)": {"tau2": "DL"},
     "REML": {"tau2": "REML"},
-    "Paule-Mandel": {"tau2": "PM"},
+    "Paule–Mandel": {"tau2": "PM"},
     "GLMM": {"method": "glmm"},
     "DL + HKSJ": {"tau2": "DL", "ci": "hksj"},
-    "Freeman-Tukey": {"transform": "freeman-tukey", "tau2": "DL"},
+    "Freeman–Tukey": {"transform": "freeman-tukey", "tau2": "DL"},
 }
 
 
@@ -289,5 +289,8 @@ def dose_regression(studies: pd.DataFrame, outcome: str, scale: str = "per_kg", 
                 f"test of the moderator {p_value(result.qm_p)}): "
                 + ("more than chance alone would explain" if significant(result.qm_p, alpha) else
                    f"not beyond chance at the {alpha:g} level")
-                + f". Dose accounts for {max(result.r2, 0):.0f}% of the between-cohort variance (R²).")
+                + (f". Dose accounts for {max(result.r2, 0):.0f}% of the between-cohort variance (pseudo-R², the drop "
+                   "in τ² when dose enters)." if significant(result.qm_p, alpha) else
+                   f". The pseudo-R² (the drop in τ² when dose enters, {max(result.r2, 0):.0f}% here) means little when "
+                   "the slope is this uncertain: with few cohorts τ² itself is estimated loosely."))
     return DoseRegression(outcome, scale, rows, result, "", sentence)

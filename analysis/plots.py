@@ -100,7 +100,7 @@ def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
 
 
 def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None,
-          headers: tuple[str, str, str] = ("Study", "Events/N", "Weight")) -> Figure:
+          headers: tuple[str, str, str] = ("Study", "Events/N", "Weight"), xlim: tuple[float, float] = (-2, 102)) -> Figure:
     n = len(rows) + 1
     fig = plt.figure(figsize=(8.2, 0.9 + _ROW_HEIGHT * n))
     grid = fig.add_gridspec(1, 3, width_ratios=[3.9, 2.9, 2.6], wspace=0.02)
@@ -148,8 +148,9 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None,
             right.text(0.04, y, f"      [{row.low:5.1f}; {row.high:5.1f}]", va="center", fontsize=8, family="monospace", style="italic")
     if reference is not None:
         mid.axvline(reference, color=_POOLED_COLOUR, lw=0.8, ls="--")
-    mid.set_xlim(-2, 102)
-    mid.set_xticks([0, 20, 40, 60, 80, 100])
+    mid.set_xlim(*xlim)
+    if xlim == (-2, 102):
+        mid.set_xticks([0, 20, 40, 60, 80, 100])
     mid.set_yticks([])
     for side in ("left", "right", "top"):
         mid.spines[side].set_visible(False)
@@ -187,12 +188,15 @@ def subgroup_forest_plot(
     rows: list[_Row] = []
     shown: set[str] = set()
     for name, pooled in result.groups.items():
-        rows.append(_Row("header", str(name)))
+        rows.append(_Row("header", str(name).replace(">=", "≥").replace("<=", "≤")))
         shown |= set(pooled.studies["study"])
         rows += _study_rows(pooled, marks) + _pooled_rows(pooled, f"Subgroup {name}")[:1]
         rows.append(_Row("note", f"I² = {pooled.i2:.0f}%, τ² = {pooled.tau2:.2f}"))
     if overall is not None:
         rows += _pooled_rows(overall, "Overall")[:2]
+        outside = overall.k - len(shown)
+        if outside > 0:
+            rows.append(_Row("note", f"Overall: all {overall.k} cohorts, {outside} of them in no subgroup shown"))
     rows.append(
         _Row(
             "note",
@@ -231,11 +235,16 @@ def leave_one_out_plot(table: pd.DataFrame, full: PooledProportion, *, title: st
     """Leave-one-out forest plot from :func:`analysis.leave_one_out`: the pooled result
     with each study omitted in turn (its I² beside it), then the result with all studies;
     the dashed line marks the latter."""
-    rows = [_Row("study", f"Omitting {r.study}", f"{r.i2:.0f}%", 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high, np.nan)
+    rows = [_Row("study", r.study, f"{r.i2:.0f}%", 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high, np.nan)
             for r in table.itertuples()]
     rows.append(_Row("pooled", f"All cohorts (k = {full.k})", f"{full.i2:.0f}%", 100 * full.estimate,
                      100 * full.ci_low, 100 * full.ci_high, np.nan))
-    return _draw(rows, title, xlabel, reference=100 * full.estimate, headers=("Cohort left out", "I²", ""))
+    # Zoomed to the intervals: the shifts a single cohort causes are small on a 0-100 axis.
+    low = min(r.low for r in rows if np.isfinite(r.low))
+    high = max(r.high for r in rows if np.isfinite(r.high))
+    pad = 0.05 * (high - low) or 1.0
+    return _draw(rows, title, xlabel, reference=100 * full.estimate, headers=("Cohort left out", "I²", ""),
+                 xlim=(max(-2.0, low - pad), min(102.0, high + pad)))
 
 
 def baujat_plot(table: pd.DataFrame, *, title: str = "", label_top: int = 4) -> Figure:
@@ -384,7 +393,8 @@ def bubble_plot(rows: pd.DataFrame, result, *, title: str = "", xlabel: str = "D
     ax.set_ylim(-2, 102)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Rate (%)")
-    ax.legend(frameon=False, fontsize=8, loc="best")
+    # Below the axes, so that the legend's sample bubble cannot pass for a cohort.
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     ax.spines[["top", "right"]].set_visible(False)
     if title:
         ax.set_title(title, loc="left", fontsize=11)

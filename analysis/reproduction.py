@@ -247,7 +247,8 @@ def _decimals(printed: str) -> int:
 
 
 def _as_printed(values: dict[str, tuple[str, float]], computed: bool) -> str:
-    """``estimate (low–high); I² x%`` or ``p = x`` from one result's statistics."""
+    """``estimate (low–high); I² x%``, ``median (low–high)``, ``HR x``, ``p = x`` or
+    ``patients 551`` from one result's statistics, as printed or as computed."""
 
     def show(stat: str) -> str:
         printed, value = values[stat]
@@ -255,22 +256,31 @@ def _as_printed(values: dict[str, tuple[str, float]], computed: bool) -> str:
             return printed.lstrip("<")
         if not np.isfinite(value):
             return "—"
-        if stat == "p":
-            return f"{value:.2g}" if value >= 1e-4 else f"{value:.1e}"
         return f"{value:.{_decimals(printed)}f}"
+
+    def with_ci(stat: str) -> str:
+        text = show(stat)
+        if "ci_low" in values and "ci_high" in values:
+            text += f" ({show('ci_low')}–{show('ci_high')})"
+        return text
 
     parts = []
     if "estimate" in values:
-        text = show("estimate")
-        if "ci_low" in values and "ci_high" in values:
-            text += f" ({show('ci_low')}–{show('ci_high')})"
-        if "i2" in values:
-            text += f"; I² {show('i2')}%"
-        parts.append(text)
+        parts.append(with_ci("estimate") + (f"; I² {show('i2')}%" if "i2" in values else ""))
+    if "median" in values:
+        parts.append(with_ci("median") + " months")
+    if "hr" in values:
+        parts.append(f"HR {show('hr')}")
     if "p" in values:
-        printed = values["p"][0]
-        relation = "<" if printed.startswith("<") and not computed else "="
-        parts.append(f"p {relation} {show('p')}")
+        printed, value = values["p"]
+        if not computed:
+            parts.append(f"p < {printed.lstrip('<')}" if printed.startswith("<") else f"p = {printed}")
+        elif not np.isfinite(value):
+            parts.append("p = —")
+        else:
+            parts.append("p < 0.0001" if value < 1e-4 else f"p = {value:.2g}")
+    shown = {"estimate", "ci_low", "ci_high", "i2", "median", "hr", "p"}
+    parts += [f"{REPORT_STATISTICS.get(stat, stat.replace('_', ' '))} {show(stat)}" for stat in values if stat not in shown]
     return "; ".join(parts)
 
 
@@ -357,7 +367,7 @@ def verdict_sentence(report: pd.DataFrame, what: str, explain: bool = True) -> s
     if inferred.empty:
         return f"{text} Of {len(report)} {what}, {_tally(report)}.".strip()
     return (
-        f"{text} Of the {len(sourced)} {what} computed from the published table alone (and sourced covariates), "
+        f"{text} Of the {len(sourced)} {what} that depend only on the published table (and sourced covariates), "
         f"{_tally(sourced)}. The other {len(inferred)} depend on study groupings by median age or prior lines that this "
         f"book inferred, because no source gave them: of these, {_tally(inferred)}. Their matches show that a grouping "
         "reproducing the paper exists, not that it is the paper's."

@@ -112,7 +112,7 @@ def hksj_sentence(panel: pd.DataFrame) -> str:
         return "This table has no outcome or subgroup with two cohorts, so there is nothing to compare."
     below = panel[panel["q"] < 1]
     narrower = panel[panel["hksj_width"] < panel["z_width"]]
-    text = (f"Of the {plural(len(panel), 'fit')} below, {len(below)} {'has' if len(below) == 1 else 'have'} q below 1, and "
+    text = (f"Of the {plural(len(panel), 'fit')} in the table, {len(below)} {'has' if len(below) == 1 else 'have'} q below 1, and "
             f"in {len(narrower)} of them the HKSJ interval is narrower than the standard one")
     if len(narrower):
         most = narrower.loc[(narrower["z_width"] - narrower["hksj_width"]).idxmax()]

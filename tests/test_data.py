@@ -103,8 +103,8 @@ def test_unknown_rule_is_an_error() -> None:
 
 def test_percentages_no_count_can_give_are_noted() -> None:
     s = load_studies().set_index("study_id")
-    assert "cr_pct=73% is not k/57" in s.loc["NCT03090659-2", "extraction_notes"]
-    assert "pr_pct=24% is not k/22" in s.loc["ChiCTR-1800018143", "extraction_notes"]
+    assert "CR printed as 73% is not k/57 for any whole k" in s.loc["NCT03090659-2", "extraction_notes"]
+    assert "PR printed as 24% is not k/22 for any whole k; 5/22 used" in s.loc["ChiCTR-1800018143", "extraction_notes"]
     assert (s["extraction_notes"] != "").sum() == 2
 
 

@@ -277,5 +277,8 @@ def test_sourced_only_counts_and_verdict(table) -> None:
     sourced = studies[studies["age_status"] == "sourced"]
     assert answer.claim["sourced"] == len(sourced)
     result = compare_subgroups(sourced, "neurotox", "age", exclude=["ND"])
-    assert answer.claim["holds"] == (result.result is not None and result.result.p < 0.05)
-    assert ("not beyond chance" in answer.text) == (result.result is not None and result.result.p >= 0.05)
+    judged = result.result is not None and min(g.k for g in result.result.groups.values()) >= 2
+    assert answer.claim["judged"] == judged
+    assert answer.claim["holds"] == (judged and result.result.p < 0.05)
+    assert ("not beyond chance" in answer.text) == (judged and result.result.p >= 0.05)
+    assert ("cannot be judged" in answer.text) == (result.result is not None and not judged)
