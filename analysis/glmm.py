@@ -58,6 +58,7 @@ __all__ = ["pool_glmm", "N_QUADRATURE"]
 N_QUADRATURE = 7  # lme4's and metafor's default nAGQ
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(N_QUADRATURE)
 _LOG_WEIGHTS = np.log(_WEIGHTS / np.sqrt(2 * np.pi))  # weights of a standard normal
+_NODE_TERMS = _NODES**2 / 2 + _LOG_WEIGHTS  # the standard normal's nodes and weights, as used in the sum
 _MAX_OUTER = 200
 _MAX_INNER = 100
 _STEP = 1e-4  # finite-difference step for the optimizer (lme4's deriv12 uses 1e-4)
@@ -71,10 +72,13 @@ class _Studies:
     """The studies of a batch, (k, m) study-major, mirrored to at most half events.
 
     ``sign`` is -1 for mirrored studies, whose logit is -(mu + tau u); the prior of u
-    is symmetric, so only mu changes sign. ``eta_hat`` and ``p_hat`` are the saturated
-    model's logit and proportion where ``inner`` (x > 0; at x = 0 the saturated
-    log-likelihood is 0); ``logit`` and ``logit_var`` the empirical logit (0.5 added)
-    and its variance, which start the search for the modes.
+    is symmetric, so only mu changes sign. ``eta_hat`` and ``p_hat`` are the logit and
+    proportion the log-likelihood is measured from: the saturated model's where
+    ``inner`` (x > 0), the empirical logit (0.5 added) at x = 0, where the saturated
+    value (the limit at a logit of minus infinity) cannot be a reference point; that
+    only shifts a study's log-likelihood by a constant. ``logit`` and ``logit_var`` are
+    the empirical logit (0.5 added) and its variance, which start the search for the
+    modes.
     """
 
     sign: np.ndarray
@@ -83,6 +87,7 @@ class _Studies:
     ok: np.ndarray
     inner: np.ndarray
     p_hat: np.ndarray
+    q_hat: np.ndarray
     eta_hat: np.ndarray
     logit: np.ndarray
     logit_var: np.ndarray
@@ -92,11 +97,12 @@ class _Studies:
         mirrored = x > n / 2
         x = np.where(mirrored, n - x, x)
         inner = x > 0
+        logit = np.log((x + 0.5) / (n - x + 0.5))
+        p_hat = np.where(inner, x / n, special.expit(logit))
         return cls(
-            sign=np.where(mirrored, -1.0, 1.0), x=x, n=n, ok=ok, inner=inner,
-            p_hat=np.where(inner, x / n, 0.5),
-            eta_hat=np.where(inner, np.log(np.where(inner, x, 1.0) / (n - x)), 0.0),
-            logit=np.log((x + 0.5) / (n - x + 0.5)),
+            sign=np.where(mirrored, -1.0, 1.0), x=x, n=n, ok=ok, inner=inner, p_hat=p_hat, q_hat=1 - p_hat,
+            eta_hat=np.where(inner, np.log(np.where(inner, x, 1.0) / (n - x)), logit),
+            logit=logit,
             logit_var=1 / (x + 0.5) + 1 / (n - x + 0.5),
         )
 
@@ -104,30 +110,38 @@ class _Studies:
         return _Studies(**{f.name: getattr(self, f.name)[:, rows] for f in dataclass_fields(self)})
 
     def loglik(self, eta: np.ndarray) -> np.ndarray:
-        """log P(x | n, expit(eta)) minus its saturated value; ``eta`` (k, m, ...)."""
-        x, n, p_hat, eta_hat, inner = (
-            a.reshape(a.shape + (1,) * (eta.ndim - 2)) for a in (self.x, self.n, self.p_hat, self.eta_hat, self.inner)
-        )
-        delta = eta - eta_hat
-        # log(1 + e^eta) - log(1 + e^eta_hat), without overflow on either side of 0
-        softplus_change = np.where(
-            delta > 0,
-            delta + np.log1p((1 - p_hat) * np.expm1(-np.maximum(delta, 0.0))),
-            np.log1p(p_hat * np.expm1(np.minimum(delta, 0.0))),
-        )
-        return np.where(inner, x * delta - n * softplus_change, -n * np.logaddexp(0.0, eta))
+        """log P(x | n, expit(eta)) minus its value at ``eta_hat`` (the saturated value
+        where x > 0; a constant per study either way); ``eta`` (k, m)."""
+        return self.loglik_change(eta - self.eta_hat)
+
+    def loglik_change(self, delta: np.ndarray) -> np.ndarray:
+        """:meth:`loglik` at ``eta_hat + delta``; ``delta`` (k, m, ...), overwritten."""
+        x, n, p_hat, q_hat = (a.reshape(a.shape + (1,) * (delta.ndim - 2)) for a in (self.x, self.n, self.p_hat, self.q_hat))
+        # log(1 + e^eta) - log(1 + e^eta_hat) = max(delta, 0) + log1p(a expm1(-|delta|)),
+        # a = 1 - p_hat above eta_hat and p_hat below: no overflow on either side.
+        change = np.abs(delta)
+        np.negative(change, out=change)
+        np.expm1(change, out=change)
+        change *= np.where(delta > 0, q_hat, p_hat)
+        np.log1p(change, out=change)
+        change += np.maximum(delta, 0.0)
+        change *= n
+        delta *= x
+        delta -= change
+        return delta
 
 
-def _modes(mu: np.ndarray, tau: np.ndarray, s: _Studies) -> tuple[np.ndarray, np.ndarray]:
+def _modes(mu: np.ndarray, tau: np.ndarray, s: _Studies, start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Conditional modes of u (k, m) and the curvature there, by safeguarded Newton;
     ``mu`` (k, m) is already signed for mirrored studies.
 
     h(u) = log P(x | mu + tau u) - u^2 / 2 is strictly concave, so Newton steps with
-    halving whenever h fails to increase converge from any start; they start from the
-    normal approximation's mode (the study's empirical logit, 0.5 added, shrunk towards
-    mu), a few steps from the answer even when n is 1e6.
+    halving whenever h fails to increase converge from any start; they start from
+    ``start`` if given (the modes predicted from a nearby (mu, tau): one or two steps
+    from the answer), else from the normal approximation's mode (the study's empirical
+    logit, 0.5 added, shrunk towards mu), a few steps from the answer even when n is 1e6.
     """
-    u = tau * (s.logit - mu) / (tau**2 + s.logit_var)
+    u = tau * (s.logit - mu) / (tau**2 + s.logit_var) if start is None else start
 
     def h(u_: np.ndarray) -> np.ndarray:
         return s.loglik(mu + tau * u_) - u_**2 / 2
@@ -145,7 +159,10 @@ def _modes(mu: np.ndarray, tau: np.ndarray, s: _Studies) -> tuple[np.ndarray, np
         candidate = u + step
         value = h(candidate)
         for _ in range(30):
-            worse = value < current - 1e-12 * np.abs(current)
+            # A step below 1e-7 changes h by less than its rounding error (curvature *
+            # step^2), so there the comparison says nothing, and the quadratic model
+            # is exact enough for a full Newton step.
+            worse = (value < current - 1e-12 * np.abs(current)) & (np.abs(step) > 1e-7 * (1 + np.abs(u)))
             if not worse.any():
                 break
             step = np.where(worse, step / 2, step)
@@ -159,30 +176,62 @@ def _modes(mu: np.ndarray, tau: np.ndarray, s: _Studies) -> tuple[np.ndarray, np
     return u, tau**2 * s.n * special.expit(eta) * special.expit(-eta) + 1
 
 
-def _loglik(mu: np.ndarray, tau: np.ndarray, s: _Studies) -> np.ndarray:
+def _loglik(mu: np.ndarray, tau: np.ndarray, s: _Studies, start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Marginal log-likelihood per meta-analysis (m,) by adaptive Gauss-Hermite, up to a
-    constant (the saturated log-likelihood and the binomial coefficients)."""
+    constant (the saturated log-likelihood and the binomial coefficients), and the
+    conditional modes (k, m) (``start``: see :func:`_modes`)."""
     tau = np.abs(tau)  # the likelihood is symmetric in tau; derivatives at 0 need tau < 0
     signed_mu = s.sign * mu
-    mode, curvature = _modes(signed_mu, tau, s)
+    mode, curvature = _modes(signed_mu, tau, s, start)
     sigma = 1 / np.sqrt(curvature)
-    u = mode[..., None] + sigma[..., None] * _NODES  # (k, m, nodes)
-    log_terms = s.loglik(signed_mu[..., None] + tau[..., None] * u) - u**2 / 2 + _NODES**2 / 2 + _LOG_WEIGHTS
-    per_study = np.log(sigma) + special.logsumexp(log_terms, axis=-1)
-    return _study_sum(np.where(s.ok, per_study, 0.0))
+    # At the nodes u = mode + sigma z (k, m, nodes): log P(x | mu + tau u) - u^2 / 2 +
+    # z^2 / 2 + log w, with the logit's change from eta_hat built without eta itself.
+    log_terms = s.loglik_change((signed_mu + tau * mode - s.eta_hat)[..., None] + (tau * sigma)[..., None] * _NODES)
+    u = mode[..., None] + sigma[..., None] * _NODES
+    u *= u
+    u *= 0.5
+    log_terms -= u
+    log_terms += _NODE_TERMS
+    top = log_terms.max(axis=-1)  # log-sum-exp over the nodes (every term is finite)
+    log_terms -= top[..., None]
+    np.exp(log_terms, out=log_terms)
+    per_study = np.log(sigma) + top + np.log(log_terms.sum(axis=-1))
+    return _study_sum(np.where(s.ok, per_study, 0.0)), mode
 
 
-def _derivatives(f, mu: np.ndarray, tau: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Value, gradient (m, 2) and Hessian (m, 2, 2) of f(mu, tau) by central differences."""
-    f0 = f(mu, tau)
+def _derivatives(s: _Studies, mu: np.ndarray, tau: np.ndarray, h: float, points: int = 9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value, gradient (m, 2) and Hessian (m, 2, 2) of the log-likelihood in (mu, tau)
+    by central differences, on the 9-point stencil or (``points=7``, for the optimizer's
+    steps) the 7-point one, whose cross derivative (from the diagonal neighbours
+    (+h, +h) and (-h, -h) only) has the same O(h^2) error.
+
+    The modes at the eight neighbouring points start from their first-order prediction
+    from the modes at (mu, tau) (implicit differentiation of h'(u) = 0), an error of
+    order h^2 that one Newton step removes; each still converges to the same stopping
+    rule, so the derivatives are those of the converged likelihood."""
+    f0, mode = _loglik(mu, tau, s)
+    t, signed_mu = np.abs(tau), s.sign * mu
+    eta = signed_mu + t * mode
+    p = special.expit(eta)
+    npq = s.n * p * special.expit(-eta)
+    curvature = t**2 * npq + 1
+    du_dmu = -s.sign * t * npq / curvature
+    du_dtau = (s.x - s.n * p - t * npq * mode) / curvature
+
+    def f(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return _loglik(a, b, s, mode + du_dmu * (a - mu) + du_dtau * (np.abs(b) - t))[0]
+
     f_mu_p, f_mu_m = f(mu + h, tau), f(mu - h, tau)
     f_tau_p, f_tau_m = f(mu, tau + h), f(mu, tau - h)
     f_pp, f_mm = f(mu + h, tau + h), f(mu - h, tau - h)
-    f_pm, f_mp = f(mu + h, tau - h), f(mu - h, tau + h)
     gradient = np.stack([(f_mu_p - f_mu_m) / (2 * h), (f_tau_p - f_tau_m) / (2 * h)], axis=-1)
     h_mm = (f_mu_p - 2 * f0 + f_mu_m) / h**2
     h_tt = (f_tau_p - 2 * f0 + f_tau_m) / h**2
-    h_mt = (f_pp - f_pm - f_mp + f_mm) / (4 * h**2)
+    if points == 7:
+        h_mt = (f_pp + f_mm - f_mu_p - f_mu_m - f_tau_p - f_tau_m + 2 * f0) / (2 * h**2)
+    else:
+        f_pm, f_mp = f(mu + h, tau - h), f(mu - h, tau + h)
+        h_mt = (f_pp - f_pm - f_mp + f_mm) / (4 * h**2)
     hessian = np.stack([np.stack([h_mm, h_mt], -1), np.stack([h_mt, h_tt], -1)], -2)
     return f0, gradient, hessian
 
@@ -190,17 +239,14 @@ def _derivatives(f, mu: np.ndarray, tau: np.ndarray, h: float) -> tuple[np.ndarr
 def _maximize(s: _Studies, mu0: np.ndarray, tau0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """ML estimates of (mu, tau >= 0) for every meta-analysis; returns mu, tau, the
     Hessian there and a mask of the meta-analyses that did not converge."""
-
-    def f(mu_: np.ndarray, tau_: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return _loglik(mu_, tau_, s.columns(rows))
-
     mu, tau = mu0.astype(float).copy(), tau0.astype(float).copy()
     active = np.arange(len(mu))
     for _ in range(_MAX_OUTER):
         if not active.size:
             break
         rows = active
-        value, gradient, hessian = _derivatives(lambda a, b: f(a, b, rows), mu[rows], tau[rows], _STEP)
+        studies = s if len(rows) == len(mu) else s.columns(rows)
+        value, gradient, hessian = _derivatives(studies, mu[rows], tau[rows], _STEP, points=7)
         # Newton step on the log-likelihood with the Hessian's eigenvalues made negative
         # (their sign flipped, their size kept above 1e-3 of the largest): where it is not
         # negative definite (far from the optimum, or where the likelihood is nearly flat)
@@ -217,7 +263,7 @@ def _maximize(s: _Studies, mu0: np.ndarray, tau0: np.ndarray) -> tuple[np.ndarra
         for _ in range(40):
             new_mu = mu[rows] + scale * step[:, 0]
             new_tau = np.maximum(tau[rows] + scale * step[:, 1], 0.0)
-            new_value = f(new_mu, new_tau, rows)
+            new_value = _loglik(new_mu, new_tau, studies)[0]
             worse = new_value < value - 1e-12 * np.abs(value)
             if not worse.any():
                 break
@@ -228,8 +274,7 @@ def _maximize(s: _Studies, mu0: np.ndarray, tau0: np.ndarray) -> tuple[np.ndarra
         active = rows[(moved > 1e-10) & (flat > 1e-7)]
     failed = np.zeros(len(mu), dtype=bool)
     failed[active] = True
-    all_rows = np.arange(len(mu))
-    _, _, hessian = _derivatives(lambda a, b: f(a, b, all_rows), mu, tau, _HESSIAN_STEP)
+    _, _, hessian = _derivatives(s, mu, tau, _HESSIAN_STEP)
     return mu, tau, hessian, failed
 
 
