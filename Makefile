@@ -17,7 +17,6 @@ PFS ?= data/pfs
 COVARIATES ?= data/covariates.csv
 CHAPTERS := intro methods toxicity response sensitivity pfs crb401 discussion update reproduction references
 EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
-ENGINE := $(wildcard analysis/*.py) scripts/run_chapter.py
 
 .PHONY: book test check browser venv fixtures bench covariates lock clean
 
@@ -38,8 +37,8 @@ ifneq ($(filter book check,$(MAKECMDGOALS)),)
 endif
 INPUTS := $(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(COVARIATES)) $(abspath $(PFS))
 
-# A chapter is re-executed when its source, the engine or the data change. The input
-# paths are part of the stamp, so `make book DATA=other.csv` re-executes.
+# A chapter is re-executed when its source, an analysis module it imports or the data
+# change. The input paths are part of the stamp, so `make book DATA=other.csv` re-executes.
 _build/data-path.stamp: FORCE
 	@for input in $(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(COVARIATES)); do \
 	  if [ ! -f "$$input" ] || [ ! -r "$$input" ]; then echo "cannot read $$input (not a readable file)" >&2; exit 1; fi; \
@@ -47,8 +46,18 @@ _build/data-path.stamp: FORCE
 	@mkdir -p _build
 	@echo "$(INPUTS)" | cmp -s - $@ || echo "$(INPUTS)" > $@
 
-_build/executed/book/%.ipynb: book/%.md $(ENGINE) $(DATA) $(PUBLISHED) $(COVARIATES) requirements.txt _build/data-path.stamp | $(VENV)/.installed
+_build/executed/book/%.ipynb: book/%.md scripts/run_chapter.py $(DATA) $(PUBLISHED) $(COVARIATES) requirements.txt _build/data-path.stamp | $(VENV)/.installed
 	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS) --covariates $(COVARIATES)
+
+# The analysis modules each chapter imports, directly or through other modules: derived
+# from the sources (scripts/deps.py parses the imports; standard library only), remade
+# whenever a chapter, a module or this file changes. Touching analysis/survival.py
+# re-executes only the chapters that can load it.
+_build/deps.mk: scripts/deps.py $(CHAPTERS:%=book/%.md) $(wildcard analysis/*.py) Makefile
+	$(PYTHON_SYS) scripts/deps.py $(CHAPTERS) --output $@
+ifneq ($(filter-out clean venv test browser fixtures bench covariates lock,$(or $(MAKECMDGOALS),venv)),)
+  include _build/deps.mk
+endif
 
 # Each chapter's own inputs beyond the study table (a change re-executes only these).
 _build/executed/book/methods.ipynb: data/prisma.csv
