@@ -65,6 +65,7 @@ _STEP = 1e-4  # finite-difference step for the optimizer (lme4's deriv12 uses 1e
 # Step for the Hessian at the optimum: its truncation error (~ step^2) is far below the
 # rounding noise that a smaller step would amplify.
 _HESSIAN_STEP = 1e-3
+_NEAR = 0.05  # steps in (mu, tau) shorter than this start the modes from their prediction
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,14 @@ def _modes(mu: np.ndarray, tau: np.ndarray, s: _Studies, start: np.ndarray | Non
 
     h(u) = log P(x | mu + tau u) - u^2 / 2 is strictly concave, so Newton steps with
     halving whenever h fails to increase converge from any start; they start from
-    ``start`` if given (the modes predicted from a nearby (mu, tau): one or two steps
-    from the answer), else from the normal approximation's mode (the study's empirical
-    logit, 0.5 added, shrunk towards mu), a few steps from the answer even when n is 1e6.
+    ``start`` where given (the modes predicted from a nearby (mu, tau): one or two steps
+    from the answer), else (None or NaN) from the normal approximation's mode (the
+    study's empirical logit, 0.5 added, shrunk towards mu), a few steps from the answer
+    even when n is 1e6.
     """
-    u = tau * (s.logit - mu) / (tau**2 + s.logit_var) if start is None else start
+    u = tau * (s.logit - mu) / (tau**2 + s.logit_var)
+    if start is not None:  # NaN: no prediction
+        u = np.where(np.isnan(start), u, start)
 
     def h(u_: np.ndarray) -> np.ndarray:
         return s.loglik(mu + tau * u_) - u_**2 / 2
@@ -199,27 +203,39 @@ def _loglik(mu: np.ndarray, tau: np.ndarray, s: _Studies, start: np.ndarray | No
     return _study_sum(np.where(s.ok, per_study, 0.0)), mode
 
 
-def _derivatives(s: _Studies, mu: np.ndarray, tau: np.ndarray, h: float, points: int = 9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Value, gradient (m, 2) and Hessian (m, 2, 2) of the log-likelihood in (mu, tau)
-    by central differences, on the 9-point stencil or (``points=7``, for the optimizer's
-    steps) the 7-point one, whose cross derivative (from the diagonal neighbours
-    (+h, +h) and (-h, -h) only) has the same O(h^2) error.
-
-    The modes at the eight neighbouring points start from their first-order prediction
-    from the modes at (mu, tau) (implicit differentiation of h'(u) = 0), an error of
-    order h^2 that one Newton step removes; each still converges to the same stopping
-    rule, so the derivatives are those of the converged likelihood."""
-    f0, mode = _loglik(mu, tau, s)
-    t, signed_mu = np.abs(tau), s.sign * mu
-    eta = signed_mu + t * mode
+def _predictor(s: _Studies, mu: np.ndarray, tau: np.ndarray, mode: np.ndarray):
+    """The first-order prediction of the modes at (a, b) from the modes ``mode`` at
+    (mu, tau), by implicit differentiation of h'(u) = 0: a start for :func:`_modes`
+    whose error is of order |(a, b) - (mu, tau)|^2."""
+    t = np.abs(tau)
+    eta = s.sign * mu + t * mode
     p = special.expit(eta)
     npq = s.n * p * special.expit(-eta)
     curvature = t**2 * npq + 1
     du_dmu = -s.sign * t * npq / curvature
     du_dtau = (s.x - s.n * p - t * npq * mode) / curvature
+    return lambda a, b: mode + du_dmu * (a - mu) + du_dtau * (np.abs(b) - t)
+
+
+def _derivatives(
+    s: _Studies, mu: np.ndarray, tau: np.ndarray, h: float, points: int = 9,
+    center: tuple[np.ndarray, np.ndarray] | None = None,
+):
+    """Value, gradient (m, 2) and Hessian (m, 2, 2) of the log-likelihood in (mu, tau)
+    by central differences, on the 9-point stencil or (``points=7``, for the optimizer's
+    steps) the 7-point one, whose cross derivative (from the diagonal neighbours
+    (+h, +h) and (-h, -h) only) has the same O(h^2) error; and the predictor of the
+    modes near (mu, tau) (:func:`_predictor`).
+
+    ``center`` is the value and the modes at (mu, tau) if known. The modes at the
+    neighbouring points start from their prediction, an error of order h^2 that one
+    Newton step removes; each still converges to the same stopping rule, so the
+    derivatives are those of the converged likelihood."""
+    f0, mode = center if center is not None else _loglik(mu, tau, s)
+    predict = _predictor(s, mu, tau, mode)
 
     def f(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return _loglik(a, b, s, mode + du_dmu * (a - mu) + du_dtau * (np.abs(b) - t))[0]
+        return _loglik(a, b, s, predict(a, b))[0]
 
     f_mu_p, f_mu_m = f(mu + h, tau), f(mu - h, tau)
     f_tau_p, f_tau_m = f(mu, tau + h), f(mu, tau - h)
@@ -233,20 +249,26 @@ def _derivatives(s: _Studies, mu: np.ndarray, tau: np.ndarray, h: float, points:
         f_pm, f_mp = f(mu + h, tau - h), f(mu - h, tau + h)
         h_mt = (f_pp - f_pm - f_mp + f_mm) / (4 * h**2)
     hessian = np.stack([np.stack([h_mm, h_mt], -1), np.stack([h_mt, h_tt], -1)], -2)
-    return f0, gradient, hessian
+    return f0, gradient, hessian, predict
 
 
 def _maximize(s: _Studies, mu0: np.ndarray, tau0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """ML estimates of (mu, tau >= 0) for every meta-analysis; returns mu, tau, the
-    Hessian there and a mask of the meta-analyses that did not converge."""
+    Hessian there and a mask of the meta-analyses that did not converge.
+
+    The value and the modes at each meta-analysis's current point are kept from the
+    step that reached it; every other evaluation starts its modes from their prediction
+    from there."""
     mu, tau = mu0.astype(float).copy(), tau0.astype(float).copy()
+    value_at, mode_at = _loglik(mu, tau, s)
     active = np.arange(len(mu))
     for _ in range(_MAX_OUTER):
         if not active.size:
             break
         rows = active
         studies = s if len(rows) == len(mu) else s.columns(rows)
-        value, gradient, hessian = _derivatives(studies, mu[rows], tau[rows], _STEP, points=7)
+        value, gradient, hessian, predict = _derivatives(studies, mu[rows], tau[rows], _STEP, points=7,
+                                                         center=(value_at[rows], mode_at[:, rows]))
         # Newton step on the log-likelihood with the Hessian's eigenvalues made negative
         # (their sign flipped, their size kept above 1e-3 of the largest): where it is not
         # negative definite (far from the optimum, or where the likelihood is nearly flat)
@@ -263,18 +285,21 @@ def _maximize(s: _Studies, mu0: np.ndarray, tau0: np.ndarray) -> tuple[np.ndarra
         for _ in range(40):
             new_mu = mu[rows] + scale * step[:, 0]
             new_tau = np.maximum(tau[rows] + scale * step[:, 1], 0.0)
-            new_value = _loglik(new_mu, new_tau, studies)[0]
+            # Modes predicted only for short steps (long ones start afresh).
+            near = np.abs(new_mu - mu[rows]) + np.abs(new_tau - tau[rows]) < _NEAR
+            new_value, new_mode = _loglik(new_mu, new_tau, studies, np.where(near, predict(new_mu, new_tau), np.nan))
             worse = new_value < value - 1e-12 * np.abs(value)
             if not worse.any():
                 break
             scale = np.where(worse, scale / 2, scale)
         moved = np.abs(new_mu - mu[rows]) + np.abs(new_tau - tau[rows])
         mu[rows], tau[rows] = new_mu, new_tau
+        value_at[rows], mode_at[:, rows] = new_value, new_mode
         flat = np.abs(gradient[:, 0]) + np.where(at_boundary, 0.0, np.abs(gradient[:, 1]))
         active = rows[(moved > 1e-10) & (flat > 1e-7)]
     failed = np.zeros(len(mu), dtype=bool)
     failed[active] = True
-    _, _, hessian = _derivatives(s, mu, tau, _HESSIAN_STEP)
+    hessian = _derivatives(s, mu, tau, _HESSIAN_STEP, center=(value_at, mode_at))[2]
     return mu, tau, hessian, failed
 
 
