@@ -7,6 +7,12 @@ least one study, then a uniform subset of that size). Subsets are fitted in vect
 chunks with the full data's transformed values, as metafor does. As in metafor, subset
 fits give no warnings (under ``ci="hksj"`` single-study subsets use z, having no residual
 df) and a subset whose fit fails gets NaN.
+
+Chunks hold at most :data:`_CHUNK_CELLS` subset-study cells, so memory stays bounded
+however many studies there are. The paper's model (DL on the logit scale, the default)
+is fitted with the subsets' sums of weights as matrix products, the same formulas as the
+engine's (equal to it within rounding); subsets in which one study holds most of the
+weight, where those sums lose digits, and every other model are fitted by the engine.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from .proportions import ArrayLike, _harmonic_n, _options, _prepare_one, _summar
 
 __all__ = ["GoshResult", "gosh"]
 
-_CHUNK = 100_000
+_CHUNK_CELLS = 4_000_000  # subsets x studies per chunk: ~32 MB per array
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,20 @@ class GoshResult:
     exact: bool
 
 
+def _chunk_rows(k: int) -> int:
+    return max(1, _CHUNK_CELLS // max(k, 1))
+
+
 def _subsets(k: int, subsets: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
     if subsets >= 2**k - 1:
         codes = np.arange(1, 2**k, dtype=np.int64)
         return (codes[:, None] >> np.arange(k)) & 1 == 1, True
-    included = rng.random((subsets, k)) < 0.5
+    # Drawn a chunk of rows at a time (the same stream as one draw, without a float
+    # matrix of every subset).
+    included = np.empty((subsets, k), dtype=bool)
+    for start in range(0, subsets, _chunk_rows(k)):
+        rows = min(_chunk_rows(k), subsets - start)
+        included[start : start + rows] = rng.random((rows, k)) < 0.5
     while True:
         empty = ~included.any(axis=1)
         if not empty.any():
@@ -72,9 +87,8 @@ def gosh(
     k = y.shape[1]
     included, exact = _subsets(k, int(subsets), np.random.default_rng(seed))
     n_harmonic = _harmonic_n(prep.n, prep.ok)
-    parts = []
-    for start in range(0, len(included), _CHUNK):
-        mask = included[start : start + _CHUNK]
+
+    def engine(mask: np.ndarray) -> dict[str, np.ndarray]:
         rows = len(mask)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -82,5 +96,52 @@ def gosh(
                 np.broadcast_to(y, (rows, k)), np.broadcast_to(v, (rows, k)), mask, tau2=tau2, ci=ci, level=level, errors="nan"
             )
         fields, _ = _summarise(fit, mask, np.broadcast_to(xs, (rows, k)), np.broadcast_to(ns, (rows, k)), transform, np.repeat(n_harmonic, rows))
-        parts.append(pd.DataFrame({c: fields[c] for c in ["k", "estimate", "mu", "i2", "tau2", "q"]}))
+        return {c: fields[c] for c in _COLUMNS}
+
+    parts = []
+    for start in range(0, len(included), _chunk_rows(k)):
+        mask = included[start : start + _chunk_rows(k)]
+        if tau2 == "DL" and transform == "logit":
+            fields = _dl_logit(y[0], v[0], mask)
+            lopsided = np.flatnonzero(np.isnan(fields["q"]))
+            if lopsided.size:
+                for name, value in engine(mask[lopsided]).items():
+                    fields[name][lopsided] = value
+        else:
+            fields = engine(mask)
+        parts.append(pd.DataFrame(fields))
     return GoshResult(table=pd.concat(parts, ignore_index=True), included=included, exact=exact)
+
+
+_COLUMNS = ["k", "estimate", "mu", "i2", "tau2", "q"]
+
+
+def _dl_logit(y: np.ndarray, v: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """The DL fit of each subset ``mask`` (subsets x k) of the studies (logit scale),
+    from the subsets' sums of weights as matrix products; NaN in every field of a
+    subset where one study holds more than half the weight (``s2 > s1^2 / 4``, where
+    ``s1 - s2 / s1`` would lose digits: the engine fits those)."""
+    members = mask.astype(float)
+    w = 1.0 / v
+    k = mask.sum(axis=1)
+    s1, s2 = members @ w, members @ (w * w)
+    # Q is invariant to a shift of y; centred, its sums lose fewer digits.
+    centre = float(np.mean(y))
+    yc = y - centre
+    sy, syy = members @ (w * yc), members @ (w * yc * yc)
+    df = k - 1
+    has_df = df > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rss = syy - sy * sy / s1
+        tr_p = s1 - s2 / s1
+        tau2 = np.where(has_df, np.maximum(0.0, (rss - df) / tr_p), 0.0)
+        weights = members / (v + tau2[:, None])
+        mu = centre + (weights @ yc) / weights.sum(axis=1)
+        vt = df / tr_p
+        i2 = np.where(has_df, 100 * tau2 / (vt + tau2), 0.0)
+    q = np.where(has_df, np.maximum(0.0, rss), 0.0)
+    fields = {"k": k, "estimate": 1 / (1 + np.exp(-mu)), "mu": mu, "i2": i2, "tau2": tau2, "q": q}
+    lopsided = s2 > s1**2 / 4
+    for name in _COLUMNS[1:]:
+        fields[name] = np.where(lopsided, np.nan, fields[name])
+    return fields
