@@ -27,7 +27,11 @@ from scipy import optimize, special
 from .estimators import ConvergenceError
 from .proportions import pool_proportions
 
-__all__ = ["METHODS", "GENERATING_MODELS", "coverage_simulation"]
+__all__ = ["METHODS", "GENERATING_MODELS", "MAX_SIMULATED_K", "coverage_simulation", "precision_sentence", "simulated_sizes"]
+
+#: The most studies a simulated meta-analysis has. The GLMM's cost grows with the number
+#: of studies; beyond this, a table's own size would cost minutes per build.
+MAX_SIMULATED_K = 50
 
 #: The models that draw the true study rates (see the module docstring).
 GENERATING_MODELS = ("logit-normal", "beta")
@@ -123,3 +127,27 @@ def coverage_simulation(
                     "fitted": int(covered.size), "replicates": replicates,
                 })
     return pd.DataFrame(rows)
+
+
+def simulated_sizes(k: int) -> tuple[list[int], str]:
+    """The numbers of studies to simulate for a table of ``k`` cohorts -- 5 (the size of
+    many subgroups) and ``k`` itself, at most :data:`MAX_SIMULATED_K` -- and a note
+    saying so where ``k`` was capped ("" otherwise)."""
+    simulated = min(k, MAX_SIMULATED_K)
+    sizes = sorted({5, simulated} if k >= 2 else {5})
+    if simulated == k:
+        return sizes, ""
+    return sizes, (f"This table has {k} cohorts; the simulation draws meta-analyses of at most {MAX_SIMULATED_K} "
+                   f"studies, so its coverage is that of {MAX_SIMULATED_K}-study meta-analyses, not of {k}.")
+
+
+def precision_sentence(table: pd.DataFrame, level: float = 0.95) -> str:
+    """The Monte Carlo precision of a :func:`coverage_simulation` table, as a sentence:
+    the largest standard error of its coverages, and the standard error at the promised
+    coverage with the fewest replicates fitted."""
+    fewest, most = int(table["fitted"].min()), int(table["fitted"].max())
+    nominal = 100 * float(np.sqrt(level * (1 - level) / fewest))
+    share = f"{fewest:,}" if fewest == most else f"{fewest:,} to {most:,}"
+    return (f"Each coverage is a share of {share} meta-analyses: its Monte Carlo "
+            f"standard error is at most {100 * table['mc_se'].max():.1f} percentage points, and "
+            f"{nominal:.1f} at the promised {100 * level:g}%.")
