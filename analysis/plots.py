@@ -22,7 +22,7 @@ import pandas as pd
 
 from .gosh import GoshResult
 from .outcomes import MARK_NOTES
-from .phrasing import interval, p_value
+from .phrasing import interval, p_value, plural
 from .proportions import SCALE_LABELS, PooledProportion, SubgroupAnalysis
 
 __all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot", "subgroup_editions_plot", "bubble_plot", "drawable"]
@@ -60,12 +60,39 @@ class _Row:
     weight: float = np.nan
 
 
-def _study_rows(result: PooledProportion, marks: Mapping[str, str]) -> list[_Row]:
+#: The most study rows a forest plot draws. A larger table draws the studies with the
+#: largest weights (largest n where the model gives no weights), in their order, and a
+#: note row says how many are not drawn; the pooled rows always use every study.
+MAX_STUDY_ROWS = 60
+
+
+def _drawn(studies: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, list[_Row]]:
+    """``studies`` capped at ``limit`` rows (see :data:`MAX_STUDY_ROWS`), and the note
+    row for the rest (none if every study is drawn)."""
+    if len(studies) <= limit:
+        return studies, []
+    weighted = bool(studies["weight"].notna().all())
+    size = studies["weight"] if weighted else studies["n"]
+    keep = size.rank(method="first", ascending=False) <= limit
+    hidden = int((~keep).sum())
+    note = (f"… and {plural(hidden, 'more cohort')} with smaller {'weights' if weighted else 'samples'}, "
+            f"not drawn (the pooled result uses all {len(studies):,})")
+    return studies[keep], [_Row("note", note)]
+
+
+def _study_rows(result: PooledProportion, marks: Mapping[str, str], limit: int = MAX_STUDY_ROWS) -> list[_Row]:
+    studies, rest = _drawn(result.studies, limit)
     return [
         _Row("study", f"{s.study} {marks[s.study]}" if s.study in marks else s.study, f"{s.events}/{s.n}",
              100 * s.estimate, 100 * s.ci_low, 100 * s.ci_high, s.weight)
-        for s in result.studies.itertuples()
-    ]
+        for s in studies.itertuples()
+    ] + rest
+
+
+def _shown(rows: list[_Row], marks: Mapping[str, str]) -> set[str]:
+    """The studies drawn in ``rows`` (their labels without marks)."""
+    labels = {row.label for row in rows if row.kind == "study"}
+    return {study for study in marks if f"{study} {marks[study]}" in labels} | labels
 
 
 def _mark_rows(marks: Mapping[str, str], shown: set[str]) -> list[_Row]:
@@ -167,8 +194,9 @@ def forest_plot(result: PooledProportion, *, title: str = "", xlabel: str = "Pro
     of :data:`analysis.outcomes.MARKS`) flags studies whose count or group is not
     simply read from a source; each symbol used is explained under the plot."""
     marks = marks or {}
-    rows = _study_rows(result, marks) + _pooled_rows(result, "Random-effects model")
-    rows += _mark_rows(marks, set(result.studies["study"]))
+    studies = _study_rows(result, marks)
+    rows = studies + _pooled_rows(result, "Random-effects model")
+    rows += _mark_rows(marks, _shown(studies, marks))
     rows += [_Row("note", f"Note: {note}") for note in result.notes]
     return _draw(rows, title, xlabel, reference=100 * result.estimate)
 
@@ -187,10 +215,13 @@ def subgroup_forest_plot(
     marks = marks or {}
     rows: list[_Row] = []
     shown: set[str] = set()
+    total = sum(len(pooled.studies) for pooled in result.groups.values())
     for name, pooled in result.groups.items():
         rows.append(_Row("header", str(name).replace(">=", "≥").replace("<=", "≤")))
-        shown |= set(pooled.studies["study"])
-        rows += _study_rows(pooled, marks) + _pooled_rows(pooled, f"Subgroup {name}")[:1]
+        # Each subgroup draws its share of MAX_STUDY_ROWS (at least 3 studies).
+        studies = _study_rows(pooled, marks, max(3, -(-MAX_STUDY_ROWS * len(pooled.studies) // max(total, 1))))
+        shown |= _shown(studies, marks)
+        rows += studies + _pooled_rows(pooled, f"Subgroup {name}")[:1]
         rows.append(_Row("note", f"I² = {pooled.i2:.0f}%, τ² = {pooled.tau2:.2f}"))
     if overall is not None:
         rows += _pooled_rows(overall, "Overall")[:2]
@@ -235,8 +266,14 @@ def leave_one_out_plot(table: pd.DataFrame, full: PooledProportion, *, title: st
     """Leave-one-out forest plot from :func:`analysis.leave_one_out`: the pooled result
     with each study omitted in turn (its I² beside it), then the result with all studies;
     the dashed line marks the latter."""
+    drawn, rest = table, []
+    if len(table) > MAX_STUDY_ROWS:  # the omissions that move the pooled rate most
+        shift = (table["estimate"] - full.estimate).abs()
+        drawn = table[shift.rank(method="first", ascending=False) <= MAX_STUDY_ROWS]
+        rest = [_Row("note", f"… and {plural(len(table) - len(drawn), 'more cohort')} whose omission moves the "
+                             "pooled rate less, not drawn")]
     rows = [_Row("study", r.study, f"{r.i2:.0f}%", 100 * r.estimate, 100 * r.ci_low, 100 * r.ci_high, np.nan)
-            for r in table.itertuples()]
+            for r in drawn.itertuples()] + rest
     rows.append(_Row("pooled", f"All cohorts (k = {full.k})", f"{full.i2:.0f}%", 100 * full.estimate,
                      100 * full.ci_low, 100 * full.ci_high, np.nan))
     # Zoomed to the intervals: the shifts a single cohort causes are small on a 0-100 axis.

@@ -40,6 +40,37 @@ def padded(frames: list[pd.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
     return x, n
 
 
+def large_table(k: int = 500, seed: int = 500) -> pd.DataFrame:
+    """A valid study table of ``k`` cohorts (the scaling benchmark's 500-study table):
+    the paper's rows drawn with replacement, each with its own id and its cohort sizes
+    scaled by a random factor (kept as published where the scaled counts of the
+    row's percentages would not add up); categories, doses and percentages are the
+    drawn row's."""
+    import tempfile
+
+    import analysis
+
+    rng = np.random.default_rng(seed)
+    paper = pd.read_csv(ROOT / "data" / "studies.csv", dtype=str, keep_default_na=False)
+    table = paper.iloc[rng.integers(0, len(paper), size=k)].reset_index(drop=True)
+    table["study_id"] = [f"S{i + 1:03d}-{sid}" for i, sid in enumerate(table["study_id"])]
+    published = table[["n_safety", "n_response"]].copy()
+    scale = np.exp(rng.normal(0.0, 0.5, size=k))
+    for column in ("n_safety", "n_response"):
+        table[column] = np.maximum(1, np.round(table[column].astype(float) * scale)).astype(int).astype(str)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "studies.csv"
+        for _ in range(5):
+            table.to_csv(path, index=False)
+            try:
+                analysis.load_studies(path)
+                return table
+            except analysis.StudyDataError as error:
+                bad = table["study_id"].isin({problem.study for problem in error.problems})
+                table.loc[bad, ["n_safety", "n_response"]] = published[bad]
+    raise AssertionError("could not generate a valid large table")
+
+
 def script(name: str):
     """Import a module from scripts/ (they are command-line tools, not a package)."""
     if name in sys.modules:

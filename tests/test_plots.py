@@ -117,3 +117,33 @@ def test_imputed_zeros_and_inferred_groups_are_marked_and_explained() -> None:
     fig = plots.subgroup_forest_plot(comparison.result, marks=comparison.marks)
     assert f"‡ {MARK_NOTES['‡']}" in texts(fig)
     assert forest_marks(STUDIES, "orr", by="no such column") == forest_marks(STUDIES, "orr")
+
+
+def test_forest_plots_of_a_large_table_draw_the_largest_studies_and_say_so(tmp_path) -> None:
+    from conftest import large_table
+
+    path = tmp_path / "large.csv"
+    large_table(200, seed=3).to_csv(path, index=False)
+    studies = analysis.load_studies(path)
+    result = analysis.pool_outcome(studies, "neurotox")
+    fig = plots.forest_plot(result)
+    squares = [line for line in fig.axes[1].lines if line.get_marker() == "s"]
+    assert result.k > plots.MAX_STUDY_ROWS and len(squares) == plots.MAX_STUDY_ROWS
+    heaviest = result.studies.nlargest(plots.MAX_STUDY_ROWS, "weight")["study"]
+    assert set(heaviest) <= set(texts(fig))
+    hidden = result.k - plots.MAX_STUDY_ROWS
+    assert any(f"and {hidden} more cohorts with smaller weights, not drawn (the pooled result uses all {result.k})" in label
+               for label in texts(fig))
+    assert any(label.startswith(f"Random-effects model (k = {result.k})") for label in texts(fig))
+
+    groups = analysis.subgroup_outcome(studies, "neurotox", "costim", exclude=["ND"])
+    fig = plots.subgroup_forest_plot(groups)
+    squares = [line for line in fig.axes[1].lines if line.get_marker() == "s"]
+    assert len(squares) <= plots.MAX_STUDY_ROWS + 3 * len(groups.groups)
+    assert sum("not drawn" in label for label in texts(fig)) == len(groups.groups)
+
+    rows = analysis.outcome_rows(studies, "neurotox")
+    l1o = analysis.leave_one_out(rows["events"], rows["n"], labels=rows["label"])
+    fig = plots.leave_one_out_plot(l1o, result)
+    assert sum(label in set(l1o["study"]) for label in texts(fig)) == plots.MAX_STUDY_ROWS
+    assert any("more cohorts whose omission moves the pooled rate less" in label for label in texts(fig))
