@@ -150,7 +150,7 @@ def _modes(mu: np.ndarray, tau: np.ndarray, s: _Studies, start: np.ndarray | Non
     def h(u_: np.ndarray) -> np.ndarray:
         return s.loglik(mu + tau * u_) - u_**2 / 2
 
-    current = h(u)
+    current = None  # h at u, computed when a step needs the safeguard
     # Each element stops on its own, so a study's mode does not depend on which other
     # studies or meta-analyses share the batch.
     moving = np.ones(u.shape, dtype=bool)
@@ -160,19 +160,26 @@ def _modes(mu: np.ndarray, tau: np.ndarray, s: _Studies, start: np.ndarray | Non
         gradient = tau * (s.x - s.n * p) - u
         curvature = tau**2 * s.n * p * q + 1
         step = np.where(moving, gradient / curvature, 0.0)
-        candidate = u + step
-        value = h(candidate)
-        for _ in range(30):
-            # A step below 1e-7 changes h by less than its rounding error (curvature *
-            # step^2), so there the comparison says nothing, and the quadratic model
-            # is exact enough for a full Newton step.
-            worse = (value < current - 1e-12 * np.abs(current)) & (np.abs(step) > 1e-7 * (1 + np.abs(u)))
-            if not worse.any():
-                break
-            step = np.where(worse, step / 2, step)
+        # A step below 1e-7 changes h by less than its rounding error (curvature *
+        # step^2), so there a comparison of h says nothing, and the quadratic model is
+        # exact enough for a full Newton step: only longer steps are safeguarded.
+        guarded = np.abs(step) > 1e-7 * (1 + np.abs(u))
+        if guarded.any():
+            if current is None:
+                current = h(u)
             candidate = u + step
             value = h(candidate)
-        u, current = candidate, value
+            for _ in range(30):
+                worse = (value < current - 1e-12 * np.abs(current)) & guarded
+                if not worse.any():
+                    break
+                step = np.where(worse, step / 2, step)
+                guarded = np.abs(step) > 1e-7 * (1 + np.abs(u))
+                candidate = u + step
+                value = h(candidate)
+            u, current = candidate, value
+        else:
+            u, current = u + step, None
         moving &= np.abs(step) >= 1e-12 * (1 + np.abs(u))
         if not moving.any():
             break

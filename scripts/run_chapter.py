@@ -105,6 +105,9 @@ def run(
             kernel_name="python3",
             kernel_manager_class=_LocalKernelManager,
             progress_bar=False,
+            # Written once, at the end: saving after every cell re-encodes the whole
+            # notebook, figures included, some 70 times a chapter.
+            request_save_on_cell_execute=False,
         )
     except papermill.PapermillExecutionError as exc:
         executed.unlink(missing_ok=True)
