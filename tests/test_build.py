@@ -106,3 +106,25 @@ def test_parameters_reach_the_chapter(tmp_path: Path) -> None:
     executed = probe(tmp_path, "print(studies_path)")
     nb = nbformat.read(executed, as_version=4)
     assert str(ROOT / "data" / "studies.csv") in nb.cells[-1]["outputs"][0]["text"]
+
+
+def test_figures_are_displayed_once_each_and_drawn_only_for_display(tmp_path: Path) -> None:
+    """The build's kernels drop pyplot's after-cell redraw (run_chapter.KERNEL_STARTUP):
+    every figure a cell makes is still displayed, once, and only displaying draws it."""
+    import nbformat
+
+    body = (
+        "import matplotlib.pyplot as plt\n"
+        "draws = []\n"
+        "for i in range(2):\n"
+        "    fig, ax = plt.subplots()\n"
+        "    ax.plot([0, i])\n"
+        "    fig.canvas.mpl_connect('draw_event', lambda event: draws.append(1))"
+    )
+    executed = probe(tmp_path, body + "\n```\n\n```{code-cell} ipython3\nprint(len(draws))")
+    cells = nbformat.read(executed, as_version=4).cells
+    images = [o for o in cells[-2]["outputs"] if "image/png" in o.get("data", {})]
+    assert len(images) == 2
+    # Displaying a figure draws it twice (its layout for bbox_inches="tight", then its
+    # pixels); pyplot's after-cell redraw would add a third drawing of each.
+    assert int(cells[-1]["outputs"][0]["text"]) == 2 * 2
