@@ -46,7 +46,7 @@ _build/data-path.stamp: FORCE
 	@mkdir -p _build
 	@echo "$(INPUTS)" | cmp -s - $@ || echo "$(INPUTS)" > $@
 
-_build/executed/book/%.ipynb: book/%.md scripts/run_chapter.py $(DATA) $(PUBLISHED) $(COVARIATES) requirements.txt _build/data-path.stamp | $(VENV)/.installed
+_build/executed/book/%.ipynb: book/%.md scripts/run_chapter.py scripts/kernel_startup.py $(DATA) $(PUBLISHED) $(COVARIATES) requirements.txt _build/data-path.stamp | $(VENV)/.installed
 	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS) --covariates $(COVARIATES)
 
 # The analysis modules each chapter imports, directly or through other modules: derived

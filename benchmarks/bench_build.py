@@ -207,6 +207,9 @@ def main() -> None:
         print(f"ratio clean build / floor:       {clean / floor_seconds:7.2f}x {clean_cpu / floor_cpu:7.2f}x   "
               "(target: at most 1.50x)")
         print(f"ratio chapter execution / floor: {execute_seconds / floor_seconds:7.2f}x {execute_cpu / floor_cpu:7.2f}x")
+        if args.repeats > 1:
+            print("each run (wall): " + "; ".join(f"floor {f[0]:.1f} s, clean {e[0] + r[0]:.1f} s ({(e[0] + r[0]) / f[0]:.2f}x)"
+                                                  for f, e, r in runs))
 
         if args.no_make:
             return

@@ -36,14 +36,9 @@ MAX_ERROR = 25_000
 _SCRIPT_LINK = re.compile(r"(?:\]\(|<)\s*(javascript|vbscript|data):", re.IGNORECASE)
 
 
-#: Run in each chapter's kernel before its first cell. pyplot's IPython hook draws every
-#: open figure after every cell in interactive mode, and then the inline backend draws it
-#: again to display it: the first drawing is never shown (about 0.2 s per figure). The
-#: hook is removed; the inline backend still displays each figure, pixel for pixel the
-#: same.
-KERNEL_STARTUP = (
-    "import matplotlib.pyplot as _plt; _plt.switch_backend(_plt.get_backend()); _plt.uninstall_repl_displayhook(); del _plt"
-)
+#: Run in each chapter's kernel before its first cell (see the file: it changes no
+#: output, only the work of making it).
+KERNEL_STARTUP = Path(__file__).resolve().parent / "kernel_startup.py"
 
 
 class _LocalKernelManager(KernelManager):
@@ -118,7 +113,7 @@ def run(
             # Written once, at the end: saving after every cell re-encodes the whole
             # notebook, figures included, some 70 times a chapter.
             request_save_on_cell_execute=False,
-            extra_arguments=[f"--IPKernelApp.exec_lines={KERNEL_STARTUP}"],
+            extra_arguments=[f"--IPKernelApp.exec_files={KERNEL_STARTUP}"],
         )
     except papermill.PapermillExecutionError as exc:
         executed.unlink(missing_ok=True)
