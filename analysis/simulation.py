@@ -148,6 +148,6 @@ def precision_sentence(table: pd.DataFrame, level: float = 0.95) -> str:
     fewest, most = int(table["fitted"].min()), int(table["fitted"].max())
     nominal = 100 * float(np.sqrt(level * (1 - level) / fewest))
     share = f"{fewest:,}" if fewest == most else f"{fewest:,} to {most:,}"
-    return (f"Each coverage is a share of {share} meta-analyses: its Monte Carlo "
-            f"standard error is at most {100 * table['mc_se'].max():.1f} percentage points, and "
-            f"{nominal:.1f} at the promised {100 * level:g}%.")
+    return (f"Each coverage is a share of {share} simulated meta-analyses, so its Monte Carlo standard error is "
+            f"{nominal:.1f} percentage points for a coverage at the promised {100 * level:g}%, and at most "
+            f"{100 * table['mc_se'].max():.1f} for any coverage in the table.")

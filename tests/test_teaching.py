@@ -154,3 +154,17 @@ def test_chapters_cite_their_sources_and_every_key_is_in_the_bibliography() -> N
     assert len(citing) >= 6, sorted(citing)
     for chapter in ("intro", "toxicity", "response", "crb401", "discussion", "pfs"):
         assert chapter in citing
+
+
+def test_simulated_sizes_are_capped_with_a_note_and_precision_is_stated() -> None:
+    from analysis.simulation import MAX_SIMULATED_K, precision_sentence, simulated_sizes
+
+    assert simulated_sizes(1) == ([5], "")
+    assert simulated_sizes(27) == ([5, 27], "")
+    sizes, note = simulated_sizes(500)
+    assert sizes == [5, MAX_SIMULATED_K] and "500 cohorts" in note and f"at most {MAX_SIMULATED_K}" in note
+    table = coverage_simulation(STUDIES["n_safety"], mu=-1.0, ks=[5], tau2s=[0.5], replicates=400, seed=3)
+    sentence = precision_sentence(table)
+    assert "0.7 percentage points" not in sentence  # 400 replicates: sqrt(.95 * .05 / 400) = 1.1 points
+    assert f"{100 * (0.95 * 0.05 / table['fitted'].min()) ** 0.5:.1f} percentage points" in sentence
+    assert f"at most {100 * table['mc_se'].max():.1f}" in sentence
