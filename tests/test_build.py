@@ -125,6 +125,6 @@ def test_figures_are_displayed_once_each_and_drawn_only_for_display(tmp_path: Pa
     cells = nbformat.read(executed, as_version=4).cells
     images = [o for o in cells[-2]["outputs"] if "image/png" in o.get("data", {})]
     assert len(images) == 2
-    # Displaying a figure draws it twice (its layout for bbox_inches="tight", then its
-    # pixels); pyplot's after-cell redraw would add a third drawing of each.
-    assert int(cells[-1]["outputs"][0]["text"]) == 2 * 2
+    # Displaying a figure draws it once (no "tight" bounding box, which would measure it with
+    # a second drawing); pyplot's after-cell redraw would add another drawing of each.
+    assert int(cells[-1]["outputs"][0]["text"]) == 2
