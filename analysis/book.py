@@ -235,7 +235,7 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals
     columns as "p = 0.003" / "p < 0.001", missing values as "—", every string escaped
     (``decimals`` may map a shown column label to its own number of places),
     padded cells (the book's stylesheet), and no row numbers unless ``index``."""
-    from .phrasing import p_value
+    from .phrasing import p_value, round_half_up
 
     names = {**COLUMN_LABELS, **(labels or {})}
     shown = frame.rename(columns=lambda c: names.get(c, c) if isinstance(c, str) else c)
@@ -247,14 +247,20 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals
     formats = {c: (lambda v: "—" if pd.isna(v) else p_value(float(v))) for c in p_columns}
     for c in numeric:
         if c not in formats:
-            formats[c] = (lambda v: "—" if pd.isna(v) else f"{int(v)}") if pd.api.types.is_integer_dtype(shown[c]) else \
-                (lambda v, d=places(c): "—" if pd.isna(v) else f"{v:.{d}f}")
+            # Thousands separated, a true minus sign, halves rounded up as printed tables do.
+            formats[c] = (lambda v: "—" if pd.isna(v) else f"{int(v):,}".replace("-", "−")) \
+                if pd.api.types.is_integer_dtype(shown[c]) else \
+                (lambda v, d=places(c): "—" if pd.isna(v) else f"{round_half_up(float(v), d):,.{d}f}".replace("-", "−"))
     styler = shown.style.format(formats, na_rep="—", escape="html").format_index(escape="html", axis=1)
     if not index:
         styler = styler.hide(axis="index")
     else:
         styler = styler.format_index(escape="html", axis=0)
-    right = [c for c in numeric] + p_columns
+    # Text columns that hold numbers ("33 / 33", "12.2 (11.4–17.4)", "p < 0.001") align as numbers.
+    numeric_text = [c for c in shown.columns if c not in numeric and shown[c].dtype == object
+                    and shown[c].dropna().astype(str).str.fullmatch(r"[\d\s.,%()–\-−/<>=≥≤p]*\d[\d\s.,%()–\-−/<>=≥≤p]*").all()
+                    and shown[c].notna().any()]
+    right = [c for c in numeric] + p_columns + numeric_text
     if right:
         styler = styler.set_properties(subset=list(dict.fromkeys(right)), **{"text-align": "right"})
     return styler.set_table_attributes('class="review-table"')
@@ -270,6 +276,6 @@ def rule_table(sensitivity: pd.DataFrame) -> "pd.io.formats.style.Styler":
         setting=[SETTING_LABELS[r][s] for r, s in zip(sensitivity["rule"], sensitivity["setting"])],
         rule=sensitivity["rule"].map(RULE_LABELS),
         outcome=sensitivity["outcome"].map(OUTCOME_LABELS),
-        in_use=sensitivity["in_use"].map({True: "in use", False: "flipped"}),
+        in_use=sensitivity["in_use"].map({True: "as used", False: "alternative rule"}),
     )
     return table(shown, {"rule": "Where the table…", "setting": "Setting", "in_use": "Status"})

@@ -319,7 +319,8 @@ def table2_check(studies: pd.DataFrame, study_id: str, printed: Mapping[str, flo
     agree = all(abs(rebuilt[o] - printed[o]) < tolerance for o in printed)
     text = ("Rebuilt from the table: " + ", ".join(f"{OUTCOME_NOUNS[o]} {percent(rebuilt[o])}" for o in printed)
             + "; Table 2 prints " + ", ".join(f"{printed[o]:g}%" for o in printed)
-            + f", so they {'agree within' if agree else 'differ by more than'} {plural(int(tolerance), 'percentage point')}.")
+            + (", so they agree at the printed precision." if all(abs(rebuilt[o] - printed[o]) < 0.05 for o in printed) else
+               f", so they {'agree within' if agree else 'differ by more than'} {plural(int(tolerance), 'percentage point')}."))
     return Answer(text, {"agree": agree, "rebuilt": rebuilt})
 
 
@@ -337,8 +338,9 @@ def sourced_only(studies: pd.DataFrame, outcome: str, by: str, *, exclude: Seque
                "them, so among the sourced cohorts alone the contrast cannot be judged." if not judged else
                " The contrast is there among the sourced cohorts too." if holds else
                " Among the sourced cohorts alone the contrast is not beyond chance, so the finding rests on the inferred groups.")
+    shown = result.sentence if judged or result.result is None else ""
     text = (f"{plural(len(sourced), 'cohort')} of this table {'has' if len(sourced) == 1 else 'have'} a sourced "
             f"{FACTOR_LABELS.get(by, by)}, "
-            f"{used} of them with a rate of {OUTCOME_NOUNS[outcome]}. {result.sentence}{verdict} With so few cohorts, "
-            "a result either way is fragile.")
+            f"{used} of them with a rate of {OUTCOME_NOUNS[outcome]}. {shown}{verdict} With so few cohorts, "
+            "a result either way is fragile.").replace(".  ", ". ")
     return Answer(text, {"sourced": len(sourced), "used": used, "judged": judged, "holds": holds})

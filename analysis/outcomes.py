@@ -70,7 +70,7 @@ MARKS: dict[str, str] = {
     "inferred": "‡",
 }
 MARK_NOTES: dict[str, str] = {
-    "†": "not printed: a zero assumed by the extraction rules",
+    "†": "count rests on a category not printed, assumed zero by the extraction rules",
     "‡": "subgroup inferred, not sourced (see the appendix)",
 }
 

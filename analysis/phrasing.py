@@ -22,7 +22,10 @@ __all__ = [
     "GROUP_LABELS",
     "plural",
     "join",
+    "share",
+    "typeset",
     "number",
+    "round_half_up",
     "percent",
     "interval",
     "p_value",
@@ -106,6 +109,25 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else (plural_form or noun + 's')}"
 
 
+def typeset(label: str) -> str:
+    """A data label as printed: ``>=60`` -> ``≥60``, ``150-800`` -> ``150–800``."""
+    import re
+
+    # A range of two numbers only: "4-1BB" is a name, not a range.
+    return re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)(?![\w.])", r"\1–\2",
+                  str(label).replace(">=", "≥").replace("<=", "≤"))
+
+
+def share(part: int, whole: int, noun: str) -> str:
+    """``All 4 trials``, ``3 of the 4 trials``, ``None of the 4 trials``, ``The one trial``:
+    a part of a whole as the subject of a sentence."""
+    if whole == 1:
+        return f"The one {noun}" if part else f"Not the one {noun}"
+    if part == whole:
+        return f"All {plural(whole, noun)}"
+    return f"{'None' if part == 0 else part} of the {plural(whole, noun)}"
+
+
 def join(items: Sequence[str], conjunction: str = "and") -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     items = list(items)
@@ -114,9 +136,17 @@ def join(items: Sequence[str], conjunction: str = "and") -> str:
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
+def round_half_up(value: float, decimals: int = 1) -> float:
+    """``value`` rounded as printed tables round: halves away from zero (81.25 -> 81.3),
+    not to the even digit as Python's ``round`` does with an exact binary half."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
 def number(value: float, decimals: int = 1) -> str:
-    """A number rounded for prose; ``—`` when it is not finite."""
-    return f"{value:.{decimals}f}" if math.isfinite(value) else "—"
+    """A number rounded for prose (halves up, as printed tables); ``—`` when not finite."""
+    return f"{round_half_up(value, decimals):.{decimals}f}" if math.isfinite(value) else "—"
 
 
 def percent(value: float, decimals: int = 1) -> str:

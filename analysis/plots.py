@@ -22,7 +22,7 @@ import pandas as pd
 
 from .gosh import GoshResult
 from .outcomes import MARK_NOTES
-from .phrasing import interval, p_value, plural
+from .phrasing import interval, p_value, plural, typeset
 from .proportions import SCALE_LABELS, PooledProportion, SubgroupAnalysis
 
 __all__ = ["forest_plot", "subgroup_forest_plot", "funnel_plot", "baujat_plot", "gosh_plot", "flow_diagram", "editions_plot", "subgroup_editions_plot", "bubble_plot", "drawable"]
@@ -120,7 +120,7 @@ def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
             100 * result.ci_high,
             100.0,
         ),
-        _Row("pi", f"Prediction interval ({'t, k − 2 df' if result.pi_method == 't' else 'z'})", "", np.nan,
+        _Row("pi", f"Prediction interval ({'t, k − 2 df' if result.pi_method == 't' else 'normal quantile'})", "", np.nan,
              100 * result.pi_low, 100 * result.pi_high),
         *notes,
     ]
@@ -217,7 +217,7 @@ def subgroup_forest_plot(
     shown: set[str] = set()
     total = sum(len(pooled.studies) for pooled in result.groups.values())
     for name, pooled in result.groups.items():
-        rows.append(_Row("header", str(name).replace(">=", "≥").replace("<=", "≤")))
+        rows.append(_Row("header", typeset(name)))
         # Each subgroup draws its share of MAX_STUDY_ROWS (at least 3 studies).
         studies = _study_rows(pooled, marks, max(3, -(-MAX_STUDY_ROWS * len(pooled.studies) // max(total, 1))))
         shown |= _shown(studies, marks)
@@ -404,7 +404,8 @@ def subgroup_editions_plot(table: pd.DataFrame, *, titles: dict[tuple[str, str],
             rows = part[part["edition"] == edition]
             tests.append(f"{edition}: {p_value(float(rows['p'].iloc[0]))}" if (rows["group"] != "").any() else
                          f"{edition}: no comparison")
-        ax.set_title(f"{titles[(outcome, factor)]}  ({'; '.join(tests)})", loc="left", fontsize=9.5)
+        # Two lines: the comparison, then each edition's test (one line overflows the figure).
+        ax.set_title(f"{titles[(outcome, factor)]}\n{'; '.join(tests)}", loc="left", fontsize=9)
     axes[-1, 0].set_xlabel("Subgroup pooled rate (%), 95% CI")
     handles, names = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, names, frameon=False, loc="upper right", ncol=len(names), fontsize=9)

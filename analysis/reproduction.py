@@ -27,7 +27,7 @@ import pandas as pd
 from .data import OUTCOMES
 from .outcomes import pool_outcome, subgroup_outcome
 from .paper import PAPER_ANALYSES
-from .phrasing import FACTOR_LABELS, OUTCOME_LABELS
+from .phrasing import FACTOR_LABELS, OUTCOME_LABELS, round_half_up, typeset
 from .proportions import PooledProportion, SubgroupAnalysis
 
 __all__ = [
@@ -170,7 +170,7 @@ def _verdict(row: pd.Series, computed: float) -> tuple[str, str]:
         if computed < published:
             return "match", ""
         return "differs", f"computed {computed:.2g} is not below {published:g}"
-    rounded = round(computed, int(row["decimals"]))
+    rounded = round_half_up(computed, int(row["decimals"]))
     if np.isclose(rounded, published, rtol=0, atol=1e-9):
         return "match", ""
     stat = row["statistic"]
@@ -179,9 +179,10 @@ def _verdict(row: pd.Series, computed: float) -> tuple[str, str]:
     if stat in _RELATIVE:
         diff /= abs(published)
     bound = f"{100 * tolerance:g}%" if stat in _RELATIVE else f"{tolerance:g}"
+    what = REPORT_STATISTICS.get(stat, stat.replace("_", " "))
     if diff <= tolerance:
-        return "close", f"within {bound} of the printed value"
-    return "differs", f"more than {bound} from the printed value"
+        return "close", f"{what}: within {bound} of the printed value"
+    return "differs", f"{what}: more than {bound} from the printed value"
 
 
 def basis(keys: pd.Series, studies: pd.DataFrame | None = None) -> pd.Series:
@@ -307,7 +308,7 @@ def readable(report: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Outcome": keys[0].map(lambda v: REPORT_OUTCOMES.get(v, v)),
         "Analysis": keys[1].map(lambda v: REPORT_ANALYSES.get(v, v.replace("_", " "))),
-        "Group": keys[2].replace({"test": "the test", "all": "all"}),
+        "Group": keys[2].map(lambda g: "the test" if g == "test" else typeset(g)),
         "Statistic": keys[3].map(lambda v: REPORT_STATISTICS.get(v, v.replace("_", " "))),
         "Published": report["published"].astype(str),
         "Computed": report["computed"],
@@ -336,7 +337,7 @@ def summary_table(report: pd.DataFrame) -> pd.DataFrame:
             {
                 "outcome": REPORT_OUTCOMES.get(outcome, outcome),
                 "analysis": REPORT_ANALYSES.get(analysis, analysis.replace("_", " ")),
-                "group": "the test" if group == "test" else group,
+                "group": "the test" if group == "test" else typeset(group),
                 "published": _as_printed(values, computed=False),
                 "computed": "—" if verdict == "cannot compute" else _as_printed(values, computed=True),
                 "verdict": verdict,

@@ -111,3 +111,18 @@ def test_trend_sentence_direction_and_significance() -> None:
     assert weak.startswith("Response tends to rise with dose, but") and "no trend beyond chance" in weak
     assert ph.trend_sentence(-0.1, 0.3).startswith("Response tends to fall")
     assert ph.trend_sentence(0.0, 1.0).startswith("Response does not change with dose, but")
+
+
+def test_share_and_round_half_up() -> None:
+    assert ph.share(4, 4, "trial") == "All 4 trials"
+    assert ph.share(3, 4, "trial") == "3 of the 4 trials"
+    assert ph.share(0, 4, "trial") == "None of the 4 trials"
+    assert ph.share(1, 1, "trial") == "The one trial"
+    assert ph.number(81.25) == "81.3" and ph.number(-0.25) == "-0.3" and ph.number(2.5, 0) == "3"
+    assert ph.round_half_up(0.125, 2) == 0.13 and ph.number(float("nan")) == "—"
+
+
+def test_typeset_ranges_and_signs_but_not_names() -> None:
+    assert ph.typeset(">=60") == "≥60" and ph.typeset("150-800") == "150–800"
+    assert ph.typeset("450 >=50% BCMA") == "450 ≥50% BCMA" and ph.typeset("4-1BB") == "4-1BB"
+    assert ph.typeset("CD19 & BCMA CAR-T") == "CD19 & BCMA CAR-T"

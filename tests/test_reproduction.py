@@ -126,7 +126,7 @@ def test_summary_table_shows_results_in_the_papers_format() -> None:
     assert table.loc[("co-stimulatory domain", "4-1BB"), "computed"].startswith("15.0 (—–—)")
     assert table.loc[("co-stimulatory domain", "the test"), "computed"] == "p = 0.019"
     assert table.loc[("median age", "the test"), "published"] == "p = 0.0043"
-    assert table.loc[("median age", ">=60"), "verdict"] == "cannot compute"
+    assert table.loc[("median age", "≥60"), "verdict"] == "cannot compute"
 
 
 def shipped_report() -> pd.DataFrame:
