@@ -17,6 +17,7 @@ import numbers
 from pathlib import Path
 
 import pandas as pd
+from pandas.io.formats.style import Styler as EscapedTable  # built with escape="html" (cells and headers)
 
 from . import paper
 from .data import load_covariates
@@ -229,7 +230,7 @@ COLUMN_LABELS: dict[str, str] = {
 
 
 def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals: int | dict[str, int] = 1,
-          p_values: tuple[str, ...] = (), index: bool = False) -> "pd.io.formats.style.Styler":
+          p_values: tuple[str, ...] = (), index: bool = False) -> EscapedTable:
     """A table as the book shows it: human column labels (``labels``, then
     :data:`COLUMN_LABELS`), numbers to ``decimals`` places and right-aligned, p-value
     columns as "p = 0.003" / "p < 0.001", missing values as "—", every string escaped
@@ -266,7 +267,7 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals
     return styler.set_table_attributes('class="review-table"')
 
 
-def rule_table(sensitivity: pd.DataFrame) -> "pd.io.formats.style.Styler":
+def rule_table(sensitivity: pd.DataFrame) -> EscapedTable:
     """A :func:`analysis.outcomes.rule_sensitivity` result as the book shows it: each rule
     and setting in words, the setting in force marked."""
     from .data import RULE_LABELS, SETTING_LABELS

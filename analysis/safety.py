@@ -30,6 +30,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
+from pandas.io.formats.style import Styler as TableToEscape  # rendered with escape="html" on every label
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -137,7 +138,7 @@ def unsafe_markup(markup: str) -> list[str]:
     return list(dict.fromkeys(check.found))
 
 
-def safe_styler_html(styler: "pandas.io.formats.style.Styler") -> str:
+def safe_styler_html(styler: TableToEscape) -> str:
     """The HTML of ``styler`` with its headers escaped too: column and index labels
     that have no formatter of their own, the index and column names, and the caption
     (``Styler.format(escape="html")`` escapes only the cells). ``styler`` is unchanged."""
