@@ -9,13 +9,11 @@ claim and check that the sentence says what the numbers say.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .data import ExtractionRules, load_studies
 from .outcomes import SubgroupComparison, compare_subgroups, fit_or_note, model_sensitivity, outcome_rows, pool_outcome, try_pool
 from .phrasing import ALPHA, FACTOR_LABELS, OUTCOME_NOUNS, group_label, interval, join, number, p_value, percent, plural, significant
 from .proportions import PooledProportion, SubgroupAnalysis, clopper_pearson, pool_proportions
@@ -143,13 +141,12 @@ def ordering_under_glmm(studies: pd.DataFrame, outcome: str, by: str, levels: tu
     return Answer(text, {"same_order": same})
 
 
-def zero_event_cohorts(studies: pd.DataFrame, studies_path: str | Path | None, outcome: str = "crs_severe") -> Answer:
+def zero_event_cohorts(studies: pd.DataFrame, outcome: str = "crs_severe") -> Answer:
     """Zero-event cohorts of ``outcome``: how many printed 0 and how many printed nothing
     (a zero only by the extraction rule), and what dropping all of them does to the
     pooled rate."""
-    strict = load_studies(studies_path, ExtractionRules(unreported_crs_grade="missing", unreported_neurotox="missing"))
     zero = studies[outcome].eq(0).fillna(False).to_numpy(dtype=bool)
-    imputed = int((zero & strict[outcome].isna().to_numpy(dtype=bool)).sum())
+    imputed = int((zero & studies[f"{outcome}_imputed"].to_numpy(dtype=bool)).sum())  # the loader's flags
     zeros = int(zero.sum())
     all_fit, _ = try_pool(studies, outcome)
     some_fit, some_note = try_pool(studies[studies[outcome].gt(0).fillna(False).to_numpy(dtype=bool)], outcome)

@@ -114,7 +114,7 @@ def test_ordering_under_glmm_compares_the_two_orderings(table) -> None:
 
 def test_zero_event_cohorts_counts_printed_and_imputed_zeros(table) -> None:
     path, studies = table
-    answer = exercises.zero_event_cohorts(studies, path, "crs_severe")
+    answer = exercises.zero_event_cohorts(studies, "crs_severe")
     raw = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("study_id").loc[studies["study_id"]]
     zero = studies["crs_severe"].eq(0).fillna(False).to_numpy(dtype=bool)
     printed_blank = (raw["crs_g3_pct"].str.strip().isin(["", "ND"])).to_numpy()
