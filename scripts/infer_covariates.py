@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import analysis  # noqa: E402
-from analysis.estimators import fit_random_effects  # noqa: E402
-from analysis.proportions import _as_counts, _prepare  # noqa: E402
+from analysis.meta.escalc import as_counts, prepare  # noqa: E402
+from analysis.meta.estimators import fit_random_effects  # noqa: E402
 
-COVARIATES = ROOT / "data" / "covariates.csv"
+COVARIATES = analysis.inputs.DEFAULT_COVARIATES
 CHUNK = 1 << 16
 UNITS = 2.0  # "consistent": within 2 points (I^2: 10 points, p: 50%), the criterion
 # covariate -> (groups as published: first = the "high" group, outcomes used)
@@ -45,8 +45,8 @@ TARGETS = {"prior_lines": ((">=5", "<5"), ("neurotox", "cr")), "age": ((">=60", 
 def scaled(studies: pd.DataFrame, outcome: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows = analysis.outcome_rows(studies, outcome)
     present = studies["study_id"].isin(rows["study_id"]).to_numpy()
-    x, n = _as_counts(rows["events"], rows["n"])
-    prep = _prepare(x, n, transform="logit", add=0.5, to="only0")
+    x, n = as_counts(rows["events"], rows["n"])
+    prep = prepare(x, n, transform="logit", add=0.5, to="only0")
     y = np.zeros(len(studies))
     v = np.ones(len(studies))
     y[present], v[present] = prep.y[0], prep.v[0]

@@ -8,7 +8,7 @@ The executed notebook goes to ``<build-dir>/executed/book/<chapter>.ipynb``
 warnings, matplotlib complaints and library deprecations appear -- so that a book with
 a warning in it is never rendered. It fails too if an output holds HTML that could run
 script (text from the study table that a cell showed unescaped; see
-``analysis.safety.unsafe_markup``). Messages quote the error capped in length, with
+``analysis.book.safety.unsafe_markup``). Messages quote the error capped in length, with
 control characters written out. Nothing is written outside the build directory.
 """
 
@@ -27,7 +27,8 @@ import nbformat
 import papermill
 from jupyter_client.manager import KernelManager
 
-from analysis.safety import printable, unsafe_markup
+from analysis.book.safety import unsafe_markup
+from analysis.text.quoting import printable
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The longest error message quoted from a failing cell (a study-table error lists at
@@ -92,7 +93,12 @@ def run(
     for path in (unexecuted, executed):
         path.parent.mkdir(parents=True, exist_ok=True)
     _LocalKernelManager.socket_root = build / "kernels"
-    jupytext.write(jupytext.read(source), unexecuted)
+    text = jupytext.read(source)
+    jupytext.write(text, unexecuted)
+    if not any(cell.cell_type == "code" for cell in text.cells):
+        # Prose only (the references page): nothing to execute, so no kernel to start.
+        nbformat.write(text, executed)
+        return executed
     offered = {"studies_path": str(data), "published_path": str(published), "output_dir": str(build)}
     if curves is not None:
         offered["curves_path"] = str(curves)
@@ -114,6 +120,8 @@ def run(
             # notebook, figures included, some 70 times a chapter.
             request_save_on_cell_execute=False,
             extra_arguments=[f"--IPKernelApp.exec_files={KERNEL_STARTUP}"],
+            # The outputs are in: the kernel has nothing left to do, so it is stopped, not asked.
+            shutdown_kernel="immediate",
         )
     except papermill.PapermillExecutionError as exc:
         executed.unlink(missing_ok=True)

@@ -1,10 +1,16 @@
-"""Shared fixtures: the book built once per test session, from the shipped data."""
+"""Shared fixtures: the book built once per test session, from the shipped data; and the
+``build`` mark, put automatically on every test that executes chapters or builds the book
+(``make test-fast`` runs the others)."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
+import inspect
+import re
 import sys
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -69,6 +75,36 @@ def large_table(k: int = 500, seed: int = 500) -> pd.DataFrame:
                 bad = table["study_id"].isin({problem.study for problem in error.problems})
                 table.loc[bad, ["n_safety", "n_response"]] = published[bad]
     raise AssertionError("could not generate a valid large table")
+
+
+#: Fixtures that build the book, and calls that execute chapters or build it.
+BUILDING_FIXTURES = {"built_book", "hostile_book"}
+BUILDING_CALLS = re.compile(r"\bbuild_book\(|run_chapter\.run\(|\.render\(|\"make\", \"(-C|book)")
+
+
+def builds(item: pytest.Item) -> bool:
+    """Whether a test executes chapters or builds the book: it uses a building fixture, or
+    its function -- or a function or fixture of its module that it calls or uses -- calls
+    a builder."""
+    if BUILDING_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    function, module = getattr(item, "function", None), getattr(item, "module", None)
+    if function is None:
+        return False
+    source = inspect.getsource(function)
+    helpers = {node.func.id for node in ast.walk(ast.parse(textwrap.dedent(source)))
+               if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)} | set(item.fixturenames)
+    sources = [source] + [inspect.getsource(getattr(helper, "__wrapped__", helper)) for helper in
+                          (getattr(module, name, None) for name in helpers)
+                          if inspect.isfunction(getattr(helper, "__wrapped__", helper))
+                          and getattr(getattr(helper, "__wrapped__", helper), "__module__", None) == module.__name__]
+    return any(BUILDING_CALLS.search(text) for text in sources)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if builds(item):
+            item.add_marker(pytest.mark.build)
 
 
 def script(name: str):

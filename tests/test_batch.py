@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from analysis import ConvergenceError, pool_proportions
-from analysis.proportions import PooledProportionBatch, _FIELDS
+from analysis.meta.results import FIELDS, PooledProportionBatch
 
 TAU2 = ["DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS"]
 
@@ -42,7 +42,7 @@ def test_batch_equals_row_by_row_exactly(tau2: str, transform: str, ci: str) -> 
         ]
     assert isinstance(batch, PooledProportionBatch)
     for i, single in enumerate(singles):
-        for name in _FIELDS:
+        for name in FIELDS:
             assert batch.row(i)[name] == getattr(single, name), (i, name)
 
 
@@ -56,7 +56,7 @@ def test_padding_may_sit_anywhere_in_a_row() -> None:
 def test_batch_fields_are_arrays_of_the_batch_length() -> None:
     x, n = random_batch(seed=3, rows=7)
     batch = pool_proportions(x, n)
-    for name in _FIELDS:
+    for name in FIELDS:
         assert np.shape(getattr(batch, name)) == (7,)
     assert (batch.k == (~np.isnan(x)).sum(axis=1)).all()
 
@@ -139,7 +139,7 @@ def test_t_prediction_interval_in_a_batch(method: str) -> None:
     for i in range(len(x)):
         keep = ~np.isnan(x[i])
         single = pool_proportions(x[i, keep], n[i, keep], pi="t", method=method)
-        for name in _FIELDS:  # bit for bit, NaN where k < 3
+        for name in FIELDS:  # bit for bit, NaN where k < 3
             assert np.array_equal(batch.row(i)[name], getattr(single, name), equal_nan=True), (i, name)
         assert (batch.k[i] < 3) == ("k >= 3" in batch.notes[i])
     assert batch.pi_method == "t"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import ExtractionRules, StudyDataError, load_published, load_studies
-from analysis.data import DEFAULT_STUDIES
+from analysis import ExtractionRules, InputError, StudyDataError, load_published, load_studies
+from analysis.inputs import DEFAULT_STUDIES
 
 RAW = pd.read_csv(DEFAULT_STUDIES, dtype=str, keep_default_na=False)
 
@@ -233,7 +233,7 @@ def test_rule_sensitivity_flips_each_rule() -> None:
 
 
 def test_dose_text_is_parsed_and_checked(tmp_path: Path) -> None:
-    from analysis.data import dose_ranges, parse_dose
+    from analysis.inputs import dose_ranges, parse_dose
 
     assert parse_dose("50–800 × 10^6") == [(50.0, 800.0, False)]
     assert parse_dose("0.21–1.52 × 10^6/kg") == [(0.21, 1.52, True)]
@@ -262,7 +262,7 @@ def test_covariates_are_sourced_or_inferred_and_checked(tmp_path: Path) -> None:
     bad.loc[0, "age_group"] = "old"
     bad.loc[1, "prior_lines_source"] = ""
     bad.to_csv(tmp_path / "covariates.csv", index=False)
-    with pytest.raises(StudyDataError) as info:
+    with pytest.raises(InputError, match="in the covariates file") as info:
         load_covariates(tmp_path / "covariates.csv")
     assert {(p.study, p.column) for p in info.value.problems} == {
         (table.loc[0, "study_id"], "age_group"), (table.loc[1, "study_id"], "prior_lines_source")

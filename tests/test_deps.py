@@ -88,7 +88,7 @@ def repository(tmp_path: Path) -> Path:
     Python records `run_chapter.py <chapter>` and touches the notebook."""
     copy = tmp_path / "repo"
     copy.mkdir()
-    for name in ["Makefile", "requirements.txt"]:
+    for name in ["Makefile", "requirements.txt", "pyproject.toml", "_toc.yml"]:
         shutil.copy2(ROOT / name, copy / name)
     for folder in ["book", "analysis", "scripts", "data"]:
         shutil.copytree(ROOT / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__", "_build"))
@@ -119,13 +119,13 @@ def make_chapters(repository: Path) -> list[str]:
 def test_touching_a_module_reexecutes_only_the_chapters_that_import_it(repository: Path) -> None:
     before = data_digest()
     assert make_chapters(repository) == sorted(chapters())  # a clean build executes everything
-    assert "analysis/survival.py" in (repository / "_build" / "deps.mk").read_text()
+    assert "analysis/survival/kaplan_meier.py" in (repository / "_build" / "deps.mk").read_text()
     _backdate(repository, 100)
     assert make_chapters(repository) == []  # nothing changed: nothing runs
 
-    (repository / "analysis" / "survival.py").touch()
+    (repository / "analysis" / "survival" / "kaplan_meier.py").touch()
     ran = make_chapters(repository)
-    expected = sorted(c for c in chapters() if "analysis.survival" in deps.chapter_modules(c))
+    expected = sorted(c for c in chapters() if "analysis.survival.kaplan_meier" in deps.chapter_modules(c))
     assert ran == expected
     assert "pfs" in ran and "references" not in ran and "toxicity" not in ran
 
@@ -134,6 +134,6 @@ def test_touching_a_module_reexecutes_only_the_chapters_that_import_it(repositor
     assert make_chapters(repository) == ["toxicity"]
 
     _backdate(repository, 100)  # a module every chapter with code loads (analysis/__init__ imports it)
-    (repository / "analysis" / "proportions.py").touch()
+    (repository / "analysis" / "meta" / "proportions.py").touch()
     assert make_chapters(repository) == sorted(c for c in chapters() if c != "references")
     assert data_digest() == before, "the build wrote into data/"

@@ -12,10 +12,11 @@ import pytest
 from scipy import stats
 
 import analysis
-from analysis import exercises, paper
-from analysis.outcomes import compare_subgroups, try_pool
-from analysis.reconstruct import round_trip
-from analysis.single_arm import trend_test
+from analysis.review import paper
+from analysis.teaching import exercises
+from analysis.review.outcomes import compare_subgroups, try_pool
+from analysis.survival import round_trip
+from analysis.meta.single_arm import trend_test
 from analysis.teaching import dl_steps
 from conftest import ROOT
 
@@ -247,7 +248,7 @@ def test_wald_vs_exact_flags_an_impossible_interval(events: int, n: int) -> None
 
 
 def test_trend_scores_verdict() -> None:
-    from analysis.single_arm import load_dose_table
+    from analysis.inputs import load_dose_table
 
     doses = load_dose_table(ROOT / "data" / "crb401_response.csv")
     by_dose = doses.groupby("dose_millions", as_index=False)[["n", "responders"]].sum()

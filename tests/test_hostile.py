@@ -25,7 +25,6 @@ def hostile_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
                       covariates=inputs.covariates)
 
 
-@pytest.mark.build
 def test_no_injected_script_runs_in_any_page(hostile_book: Path) -> None:
     from selenium.common.exceptions import UnexpectedAlertPresentException
 
@@ -61,7 +60,6 @@ def test_no_injected_script_runs_in_any_page(hostile_book: Path) -> None:
     assert [p for p in check_html.check_site(hostile_book) if not any(word in p for word in layout)] == []
 
 
-@pytest.mark.build
 def test_no_csv_holds_a_formula(hostile_book: Path) -> None:
     build = hostile_book.parent
     files = sorted(build.rglob("*.csv"))

@@ -19,10 +19,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import analysis
-from analysis import editions, paper, phrasing
-from analysis.book import covariate_note, provenance
-from analysis.data import DEFAULT_STUDIES, dose_ranges
-from analysis.outcomes import compare_subgroups, try_pool
+from analysis import text
+from analysis.book import provenance
+from analysis.inputs import DEFAULT_STUDIES, dose_ranges
+from analysis.review import editions, paper
+from analysis.review.discussion import discussion_results
+from analysis.review.pfs import surrogate_control
+from analysis.review.reproduction import chapter_comparison
+from analysis.review.response import response_results
+from analysis.review.sensitivity import sensitivity_results
+from analysis.review.toxicity import toxicity_results
+from analysis.teaching.lessons import diagnostics_lesson, model_lesson
 
 RAW = pd.read_csv(DEFAULT_STUDIES, dtype=str, keep_default_na=False)
 WORDING = {column: sorted(set(RAW[column])) for column in ("binder", "expansion", "loading", "costim")}
@@ -59,43 +66,43 @@ def study_tables(draw: st.DrawFn) -> pd.DataFrame:
 
 
 def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> None:
+    """Everything a chapter computes from a study table, through the functions the
+    chapters call (:mod:`analysis.review`'s chapter modules and the teaching lessons)."""
     covariates = analysis.load_covariates()
     studies = analysis.with_covariates(studies, covariates)
+    rules = analysis.ExtractionRules()
     assert provenance(path, studies).startswith(str(path.resolve()))
-    covariate_note(studies, covariates)
-    for outcome in paper.OUTCOMES:
-        result, note = try_pool(studies, outcome)
-        if result is None:
-            assert note and analysis.outcome_rows(studies, outcome).empty
-        else:
-            text = phrasing.pooled_sentence(outcome, result.summary())
-            assert f"{100 * result.estimate:.1f}%" in text
-            phrasing.heterogeneity_sentence(result.i2, result.q_p, result.k, alpha)
-            phrasing.fit_heterogeneity_sentence(result, alpha)  # Q-profile intervals: no warning, no error
-            assert 0 <= analysis.mean_rate(result.mu, result.tau2) <= 1
-        from analysis.outcomes import dose_regression
-
-        for scale in ("per_kg", "flat"):
-            assert dose_regression(studies, outcome, scale, alpha).sentence
-    for outcome, by in [*paper.SUBGROUP_ANALYSES, *(("orr", by) for by in paper.ORR_FACTORS)]:
-        comparison = compare_subgroups(studies, outcome, by, exclude=paper.excluded(by), alpha=alpha)
+    tox = toxicity_results(studies, path, rules, covariates, "covariates.csv", alpha=alpha)
+    resp = response_results(studies, path, rules, "covariates.csv", alpha=alpha)
+    for outcome, fit in {**tox.fits, **resp.fits}.items():
+        if fit is None:
+            assert analysis.outcome_rows(studies, outcome).empty
+            continue
+        sentences = tox.sentences if outcome in tox.fits else resp.sentences
+        key = {"crs_any": "crs", "crs_severe": "severe", "neurotox": "neuro"}.get(outcome, outcome)
+        assert text.percent(100 * fit.estimate) in sentences[f"{key}_sentence"]
+        assert 0 <= analysis.mean_rate(fit.mu, fit.tau2) <= 1
+    for comparison in [*tox.comparisons.values(), *resp.comparisons.values(), *resp.design.values()]:
         assert comparison.sentence
         if comparison.result is not None:
             groups = comparison.result.groups
             lowest = min(groups, key=lambda g: groups[g].estimate)
-            if len({round(100 * g.estimate, 1) for g in groups.values()}) == len(groups):
-                assert phrasing.group_label(lowest) in comparison.sentence.split(":")[0]
+            if len({text.percent(100 * g.estimate) for g in groups.values()}) == len(groups):
+                assert text.group_label(lowest) in comparison.sentence.split(":")[0]
             assert ("not below the" not in comparison.sentence) == (comparison.result.p < alpha)
-    analysis.model_sensitivity(studies, list(paper.OUTCOMES))
-    analysis.rule_sensitivity(path, analysis.ExtractionRules(), {"unreported_neurotox": ["neurotox"], "not_disclosed": ["orr", "cr"]})
+    strict = analysis.load_studies(path, analysis.ExtractionRules(unreported_neurotox="missing"))
+    sensitivity_results(studies, strict, list(paper.OUTCOMES))
+    discussion_results(studies, False, "covariates.csv", alpha=alpha)
+    lesson = model_lesson(studies, "neurotox")
+    diagnostics_lesson(lesson.rows, lesson.engine, subsets=200, seed=1)
+    surrogate_control(studies)
     if "dose" in studies and (studies["dose"] != "").any():
-        phrasing.dose_sentence(dose_ranges(studies), len(studies))
-    paper.example_study(studies, "teaching")
+        text.dose_sentence(dose_ranges(studies), len(studies))
+    fits = {**tox.fits, **resp.fits}
+    compared = chapter_comparison(studies, analysis.load_studies(paper.STUDIES), None, fits, [], "numbers")
+    assert len(compared.report) == 2 * len(fits)
     tables = {"2020 table": analysis.load_studies(paper.STUDIES), "this table": studies}
-    pooled = editions.pooled_side_by_side(tables)
-    assert len(pooled) == 2 * len(paper.OUTCOMES)
-    editions.side_by_side_display(pooled)
-    editions.findings_summary(editions.findings(tables["2020 table"], studies, alpha))
+    text.findings_summary(editions.findings(tables["2020 table"], studies, alpha))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -155,8 +162,8 @@ def test_error_report_is_capped_and_complete_in_one_pass(tmp_path: Path) -> None
         message = str(exc)
         assert len(exc.problems) == len(table) - 1 + 1
         assert ("S0", "crs_any") in [(p.study, p.column) for p in exc.problems]
-        assert message.count("\n  - ") == analysis.data.MAX_REPORTED
-        assert f"… and {len(exc.problems) - analysis.data.MAX_REPORTED} more problems" in message
+        assert message.count("\n  - ") == analysis.inputs.MAX_REPORTED
+        assert f"… and {len(exc.problems) - analysis.inputs.MAX_REPORTED} more problems" in message
     else:
         raise AssertionError("a broken table was accepted")
 
@@ -204,8 +211,8 @@ def test_no_study_id_in_chapter_code() -> None:
 
 
 def test_dose_regression_uses_one_dose_scale_and_states_its_direction() -> None:
-    from analysis.outcomes import dose_regression
-    from analysis.regression import meta_regression
+    from analysis.meta.regression import meta_regression
+    from analysis.review.outcomes import dose_regression
 
     studies = analysis.load_studies()
     fit = dose_regression(studies, "crs_any", "per_kg")
@@ -216,6 +223,6 @@ def test_dose_regression_uses_one_dose_scale_and_states_its_direction() -> None:
     slope = direct.coefficients.loc["log10 dose", "estimate"]
     assert fit.result.coefficients.loc["log10 dose", "estimate"] == slope
     assert ("odds of CRS of any grade rise" in fit.sentence) == (slope > 0)
-    assert phrasing.p_value(direct.qm_p) in fit.sentence
+    assert text.p_value(direct.qm_p) in fit.sentence
     few = dose_regression(studies.head(3), "crs_any", "per_kg")
     assert few.result is None and "no dose regression" in few.sentence

@@ -3,11 +3,27 @@ comes from these functions, so they are held to the numbers here."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
 
-from analysis import phrasing as ph
+from analysis import pool_proportions
+from analysis import text as ph
+from analysis.meta.results import PooledProportion, SubgroupAnalysis
+
+BASE = pool_proportions([10, 20, 5], [40, 50, 30])
+
+
+def fit(estimate: float, low: float, high: float, k: int, n: int = 100, level: float = 0.95, **fields: float) -> PooledProportion:
+    """A pooled result with the given estimate and limits (percent), k and n."""
+    return dataclasses.replace(BASE, estimate=estimate / 100, ci_low=low / 100, ci_high=high / 100, k=k, n_total=n,
+                               level=level, **fields)
+
+
+def subgroups(groups: dict[str, dict], p: float) -> SubgroupAnalysis:
+    return SubgroupAnalysis({g: fit(r["estimate"], r["ci_low"], r["ci_high"], r["k"]) for g, r in groups.items()}, 1.0,
+                            len(groups) - 1, p)
 
 
 def test_plural_and_join() -> None:
@@ -52,20 +68,21 @@ GROUPS = {
 
 
 def test_subgroup_sentence_ranks_by_the_estimates_and_tests_at_alpha() -> None:
-    text = ph.subgroup_sentence("crs_any", "origin", GROUPS, p=0.013)
+    text = ph.subgroup_sentence("crs_any", "origin", subgroups(GROUPS, 0.013))
     assert "least frequent with murine binders and most frequent with camelid binders" in text
     assert "p = 0.013, below the 0.05 level" in text
+    assert "murine binders 61.0% (95% CI 35.3–81.8%; 6 cohorts)" in text
     flipped = {g: {**r, "estimate": 100 - r["estimate"]} for g, r in GROUPS.items()}
-    assert "least frequent with camelid binders" in ph.subgroup_sentence("crs_any", "origin", flipped, p=0.5)
-    strict = ph.subgroup_sentence("crs_any", "origin", GROUPS, p=0.013, alpha=0.01)
+    assert "least frequent with camelid binders" in ph.subgroup_sentence("crs_any", "origin", subgroups(flipped, 0.5))
+    strict = ph.subgroup_sentence("crs_any", "origin", subgroups(GROUPS, 0.013), alpha=0.01)
     assert "not below the 0.01 level" in strict and "do not show a difference" in strict
 
 
 def test_two_subgroups_read_as_a_comparison() -> None:
     two = {g: GROUPS[g] for g in ("murine", "camelid")}
-    assert "less frequent with murine binders than with camelid binders" in ph.subgroup_sentence("cr", "origin", two, 0.2)
+    assert "less frequent with murine binders than with camelid binders" in ph.subgroup_sentence("cr", "origin", subgroups(two, 0.2))
     same = {"murine": {**GROUPS["murine"], "estimate": 50.0}, "camelid": {**GROUPS["camelid"], "estimate": 50.04}}
-    assert "about equally frequent" in ph.subgroup_sentence("cr", "origin", same, 0.9)
+    assert "about equally frequent" in ph.subgroup_sentence("cr", "origin", subgroups(same, 0.9))
 
 
 def test_heterogeneity_sentence_follows_the_q_test() -> None:
@@ -75,11 +92,11 @@ def test_heterogeneity_sentence_follows_the_q_test() -> None:
 
 
 def test_pooled_and_dose_sentences() -> None:
-    summary = {"estimate": 80.2, "ci_low": 68.6, "ci_high": 88.2, "k": 1, "n": 43, "pi_low": 10, "pi_high": 99}
-    assert ph.pooled_sentence("crs_any", summary) == (
+    one = fit(80.2, 68.6, 88.2, 1, 43, pi_low=0.1, pi_high=0.99)
+    assert ph.pooled_sentence("crs_any", one) == (
         "The pooled rate of CRS of any grade is 80.2% (95% CI 68.6–88.2%; 1 cohort, 43 patients).")
     assert ph.pooled_sentence("crs_any", None, "no data") == "no data"
-    assert "single cohort" in ph.prediction_sentence("crs_any", summary)
+    assert "single cohort" in ph.prediction_sentence("crs_any", one)
     none = {"per_kg_min": None, "per_kg_max": None, "flat_min": None, "flat_max": None, "not_reported": 3}
     assert ph.dose_sentence(none, 3) == "No cohort of this table reports its dose."
     flat = {**none, "flat_min": 50.0, "flat_max": 800.0, "not_reported": 1}
@@ -87,11 +104,11 @@ def test_pooled_and_dose_sentences() -> None:
 
 
 def test_findings_sentence_counts_what_differs_from_the_p_values() -> None:
-    s = {"estimate": 80.2, "ci_low": 70.1, "ci_high": 88.0, "k": 27}
+    s = fit(80.2, 70.1, 88.0, 27)
     text = ph.findings_sentence(
         {"crs_any": s, "neurotox": None},
         [("neurotox", "age", 0.002), ("neurotox", "costim", 0.4), ("cr", "loading", 0.05), ("crs_any", "origin", None)])
-    assert "CRS of any grade 80.2% (95% CI 70.1–88.0%, 27 cohorts)" in text
+    assert "CRS of any grade 80.2% (95% CI 70.1–88.0%; 27 cohorts)" in text
     assert "Not estimable here: neurotoxicity." in text
     # p = 0.05 is not below the 0.05 level
     assert "1 shows a difference beyond chance at the 0.05 level (neurotoxicity by median age, p = 0.002)" in text
@@ -126,3 +143,13 @@ def test_typeset_ranges_and_signs_but_not_names() -> None:
     assert ph.typeset(">=60") == "≥60" and ph.typeset("150-800") == "150–800"
     assert ph.typeset("450 >=50% BCMA") == "450 ≥50% BCMA" and ph.typeset("4-1BB") == "4-1BB"
     assert ph.typeset("CD19 & BCMA CAR-T") == "CD19 & BCMA CAR-T"
+
+
+def test_sentences_state_each_fits_own_level() -> None:
+    ninety = fit(80.2, 70.1, 88.0, 5, 200, level=0.9, pi_low=0.4, pi_high=0.95)
+    assert "(90% CI 70.1–88.0%; 5 cohorts, 200 patients)" in ph.pooled_sentence("crs_any", ninety)
+    assert ph.prediction_sentence("crs_any", ninety).startswith("The 90% prediction interval, 40.0–95.0%")
+    assert "(90% CI 70.1–88.0%; 5 cohorts)" in ph.findings_sentence({"crs_any": ninety}, [])
+    real = pool_proportions([10, 20, 5, 9], [40, 50, 30, 20], level=0.9)
+    assert "90% CI" in ph.fit_heterogeneity_sentence(real) and "95%" not in ph.fit_heterogeneity_sentence(real)
+    assert "90% CI" in ph.subgroup_sentence("cr", "origin", SubgroupAnalysis({"murine": real, "human": real}, 0.0, 1, 1.0))

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 import analysis  # noqa: E402
@@ -73,18 +74,19 @@ def test_funnel_baujat_and_gosh_plots() -> None:
 
 
 def test_subgroup_editions_plot_has_a_panel_per_comparison_and_says_what_is_missing() -> None:
-    from analysis import editions, paper, phrasing
+    from analysis import text
+    from analysis.review import editions
 
     one_origin = STUDIES[STUDIES["origin"] == "human"]
     table = editions.subgroup_side_by_side({"2020 table": STUDIES, "human only": one_origin},
                                            analyses=[("crs_any", "origin"), ("neurotox", "costim")])
-    titles = {key: f"{phrasing.OUTCOME_LABELS[key[0]]} by {phrasing.FACTOR_LABELS[key[1]]}" for key in
+    titles = {key: f"{text.OUTCOME_LABELS[key[0]]} by {text.FACTOR_LABELS[key[1]]}" for key in
               [("crs_any", "origin"), ("neurotox", "costim")]}
-    fig = plots.subgroup_editions_plot(table, titles=titles, labels=phrasing.GROUP_LABELS)
+    fig = plots.subgroup_editions_plot(table, titles=titles, labels=text.GROUP_LABELS)
     assert len(fig.axes) == 2
     first = fig.axes[0].get_title(loc="left")
     p = table[(table["outcome"] == "crs_any") & (table["edition"] == "2020 table")]["p"].iloc[0]
-    assert f"2020 table: {phrasing.p_value(p)}" in first and "human only: no comparison" in first
+    assert f"2020 table: {text.p_value(p)}" in first and "human only: no comparison" in first
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert sorted(ticks) == ["camelid binders", "human(ized) binders", "murine binders"]
     # A point per origin from the full table; none from the table that cannot compare.
@@ -93,9 +95,10 @@ def test_subgroup_editions_plot_has_a_panel_per_comparison_and_says_what_is_miss
 
 
 def test_imputed_zeros_and_inferred_groups_are_marked_and_explained() -> None:
-    from analysis.outcomes import MARK_NOTES, compare_subgroups, forest_marks
+    from analysis.review.outcomes import compare_subgroups, forest_marks
+    from analysis.text.labels import MARK_NOTES
 
-    raw = analysis.data.pd.read_csv(analysis.data.DATA_DIR / "studies.csv", dtype=str, keep_default_na=False)
+    raw = pd.read_csv(analysis.inputs.DATA_DIR / "studies.csv", dtype=str, keep_default_na=False)
     blank = set(raw.loc[raw["neurotox_pct"].str.strip() == "", "study_id"])
     assert len(blank) == 11  # the paper's table leaves neurotoxicity blank for 11 cohorts
     marks = forest_marks(STUDIES, "neurotox")

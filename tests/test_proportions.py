@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from scipy import stats
 
 import analysis
 from analysis import clopper_pearson, pool_proportions, subgroup_analysis
-from analysis.proportions import _FIELDS
+from analysis.meta.results import FIELDS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INPUTS = pd.read_csv(FIXTURES / "proportion_inputs.csv", keep_default_na=False)
@@ -270,7 +272,7 @@ def test_glmm_batch_matches_single_fits() -> None:
     batch = pool_proportions(x, n, method="glmm")
     for i, r in enumerate(rows):
         single = pool_proportions(r["events"], r["n"], method="glmm")
-        for name in _FIELDS:
+        for name in FIELDS:
             assert getattr(batch, name)[i] == getattr(single, name), (i, name)
 
 
@@ -360,3 +362,69 @@ def test_mean_rate_is_the_integral_over_the_random_effects_distribution(mu: floa
     assert min(median, 0.5) - 1e-12 <= analysis.mean_rate(mu, tau2) <= max(median, 0.5) + 1e-12
     batch = analysis.mean_rate(np.array([mu, mu]), np.array([tau2, 0.0]))
     assert batch[1] == pytest.approx(median, abs=1e-12)
+
+
+# --- the printed report -------------------------------------------------------------------
+
+
+def test_print_gives_a_short_report_a_reader_can_trust() -> None:
+    from analysis.text import number
+
+    studies = analysis.load_studies()
+    rows = analysis.outcome_rows(studies, "crs_any")
+    for options in ({}, {"tau2": "REML", "ci": "hksj", "pi": "t", "level": 0.9}, {"method": "glmm"},
+                    {"transform": "freeman-tukey", "tau2": "PM"}):
+        fit = pool_proportions(rows["events"], rows["n"], **options)
+        report = str(fit)
+        lines = report.splitlines()
+        assert len(lines) <= 25
+        level = f"{100 * fit.level:g}%"
+        assert f"k = {fit.k};" in lines[0] and f"{fit.n_total:,} patients" in lines[0]
+        assert f"{number(100 * fit.estimate)}%  ({level} CI {number(100 * fit.ci_low)}% to {number(100 * fit.ci_high)}%)" in report
+        assert f"{level} prediction interval: {number(100 * fit.pi_low)}% to {number(100 * fit.pi_high)}%" in report
+        assert f"τ² = {number(fit.tau2, 4)}" in report and f"I² = {number(fit.i2, 1)}%" in report
+        assert f"Q({fit.q_df} df) = {number(fit.q, 2)}" in report
+        if fit.method == "glmm":
+            assert "GLMM" in report and "likelihood-ratio test" in report
+        else:
+            assert f"({fit.tau2_method})" in report
+        assert "95%" not in report or fit.level == 0.95
+    assert "studies" not in repr(fit) and len(repr(fit)) < 300  # the per-study table is not dumped
+
+
+def test_print_caps_its_notes_and_reports_a_single_study() -> None:
+    one = pool_proportions([0], [10])
+    report = str(one)
+    assert "A single study" in report and "Notes:" in report and len(report.splitlines()) <= 25
+    many = dataclasses.replace(one, notes=tuple(f"note {i}" for i in range(30)))
+    lines = str(many).splitlines()
+    assert len(lines) <= 25 and lines[-1] == "  … and 26 more"
+
+
+def test_print_of_a_batch_and_a_subgroup_analysis() -> None:
+    x = np.array([[10, 20, 5], [3, 4, np.nan], [1, np.nan, np.nan]])
+    n = np.array([[40, 50, 30], [30, 25, np.nan], [20, np.nan, np.nan]])
+    batch = pool_proportions(x, n)
+    assert str(batch).startswith("3 random-effects meta-analyses of proportions (3 fitted; k from 1 to 3)")
+    assert "3 meta-analyses" in repr(batch)
+    sub = subgroup_analysis([10, 20, 5, 9], [40, 50, 30, 20], ["a", "a", "b", "b"])
+    report = str(sub)
+    assert "2 subgroups" in report and f"Q = {sub.q_between:.2f} on 1 df" in report
+    assert len(report.splitlines()) <= 25
+
+
+def test_clopper_pearson_from_statsmodels_equals_the_beta_quantiles_it_replaced() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    n = rng.integers(1, 2000, size=500).astype(float)
+    x = np.floor(rng.random(500) * (n + 1))
+    x[:20], x[20:40] = 0, n[20:40]
+    for level in (0.9, 0.95, 0.99):
+        alpha = 1 - level
+        low, high = clopper_pearson(x, n, level)
+        with np.errstate(invalid="ignore"):
+            old_low = np.where(x > 0, stats.beta.ppf(alpha / 2, x, n - x + 1), 0.0)
+            old_high = np.where(x < n, stats.beta.ppf(1 - alpha / 2, x + 1, n - x), 1.0)
+        np.testing.assert_allclose(low, old_low, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(high, old_high, rtol=1e-12, atol=1e-15)

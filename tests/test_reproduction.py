@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis import reproduction
+from analysis.review import reproduction
 from analysis.book import key_safe, plain, pooled_fields
 
 PUBLISHED = analysis.load_published()
@@ -130,7 +130,7 @@ def test_summary_table_shows_results_in_the_papers_format() -> None:
 
 
 def shipped_report() -> pd.DataFrame:
-    from analysis.single_arm import load_dose_table
+    from analysis.inputs import load_dose_table
 
     studies = analysis.with_covariates(STUDIES, analysis.load_covariates())
     return reproduction.build_report(studies, PUBLISHED, load_dose_table())
@@ -183,7 +183,7 @@ def test_model_sensitivity_panel() -> None:
 
 
 def test_pfs_published_table_has_the_four_comparisons_their_references_and_crb401() -> None:
-    from analysis import paper
+    from analysis.review import paper
 
     table = paper.pfs_published_table(analysis.load_published())
     comparisons = table.loc[table["Source"] == "Roex et al. 2020", "Comparison"].unique()
@@ -202,15 +202,16 @@ def test_pfs_published_table_has_the_four_comparisons_their_references_and_crb40
 
 
 def test_table2_sentences_follow_the_numbers() -> None:
-    from analysis import paper
-    from analysis.data import DATA_DIR
+    from analysis.inputs import load_table2
+    from analysis.review import paper
+    from analysis.text import table2_sentences
 
-    table2 = pd.read_csv(DATA_DIR / "table2.csv")
-    words = paper.table2_sentences(table2)
+    table2 = load_table2()
+    words = table2_sentences(table2, *paper.table2_sides())
     assert words["patients"] == ("In the paper's Table 2, LEGEND-2's patients were younger than KarMMa's, had had fewer "
                                  "prior lines of therapy, and had less neurotoxicity.")
     assert words["binder"] == "KarMMa's CAR uses a murine scFv binder, LEGEND-2's a llama 2 × VHH binder."
     swapped = table2.rename(columns={paper.TABLE2_COLUMNS["karmma"]: "x", paper.TABLE2_COLUMNS["legend"]: paper.TABLE2_COLUMNS["karmma"]})
     swapped = swapped.rename(columns={"x": paper.TABLE2_COLUMNS["legend"]})
-    assert "were older than KarMMa's, had had more prior lines of therapy, and had more neurotoxicity" in paper.table2_sentences(swapped)["patients"]
+    assert "were older than KarMMa's, had had more prior lines of therapy, and had more neurotoxicity" in table2_sentences(swapped, *paper.table2_sides())["patients"]
     assert not any(ch.isdigit() for ch in words["patients"].replace("Table 2", "").replace("LEGEND-2", ""))

@@ -63,3 +63,14 @@ def test_two_clean_builds_give_identical_numbers(tmp_path: Path, built_book: Pat
         timing = {"sim_seconds"}  # wall-clock time, not a result
         assert {k: v for k, v in a.items() if k not in timing} == {k: v for k, v in b.items() if k not in timing}
     assert (built_book.parent / "reproduction.csv").read_bytes() == (again / "reproduction.csv").read_bytes()
+
+
+def test_the_layers_move_changed_no_number(built_book: Path) -> None:
+    """Every computed value of the paper's reproduction report is what it was before the
+    code was moved into its layers (tests/fixtures/reproduction_before_layers.csv, built
+    from the code as it stood)."""
+    before = pd.read_csv(ROOT / "tests" / "fixtures" / "reproduction_before_layers.csv").set_index("key")
+    now = pd.read_csv(built_book.parent / "reproduction.csv").set_index("key")
+    assert list(now.index) == list(before.index)
+    pd.testing.assert_series_equal(now["computed"], before["computed"], check_exact=False, rtol=1e-12, atol=0)
+    assert (now["verdict"] == before["verdict"]).all()

@@ -19,7 +19,9 @@ import pytest  # noqa: E402
 from IPython.core.formatters import DisplayFormatter  # noqa: E402
 
 import analysis  # noqa: E402
-from analysis import plots, safety  # noqa: E402
+from analysis import plots  # noqa: E402
+from analysis.book import safety  # noqa: E402
+from analysis.text import quoting  # noqa: E402
 from analysis.book import save_results, show_note  # noqa: E402
 from conftest import ROOT, script  # noqa: E402
 from hostile import FORMULA, HARMLESS, SCRIPT, formula_cells, hostile_inputs  # noqa: E402
@@ -105,19 +107,13 @@ def test_unsafe_markup_finds_what_could_run_script(markup: str) -> None:
     assert safety.unsafe_markup(markup)
 
 
-def test_tables_and_notes_are_safe_markup() -> None:
+def test_tables_and_notes_are_safe_markup(monkeypatch: pytest.MonkeyPatch) -> None:
     assert safety.unsafe_markup(HOSTILE_FRAME._repr_html_()) == []  # DataFrame reprs escape
     assert safety.unsafe_markup(HOSTILE_FRAME[["n"]].style.format(escape="html").hide(axis="index").to_html()) == []
     assert safety.unsafe_markup('<a href="toxicity.html#crs">x</a><a href="https://doi.org/x">y</a>') == []
     shown = []
-    import IPython.display
-
-    original = IPython.display.display
-    IPython.display.display = lambda obj: shown.append(obj.data)
-    try:
-        show_note(f"{SCRIPT[0]} cannot be pooled")
-    finally:
-        IPython.display.display = original
+    monkeypatch.setattr("analysis.book.notes.display", lambda obj: shown.append(obj.data))
+    show_note(f"{SCRIPT[0]} cannot be pooled")
     assert safety.unsafe_markup(shown[0]) == [] and "&lt;img" in shown[0]
 
 
@@ -136,9 +132,7 @@ def test_a_kernel_that_imports_the_book_helpers_escapes_every_styler(monkeypatch
     class Shell:
         display_formatter = DisplayFormatter()
 
-    import IPython
-
-    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell)
+    monkeypatch.setattr(safety, "get_ipython", lambda: Shell)
     with pd.option_context("styler.format.escape", None):
         safety.escape_html_output()
         # No .format(escape=...) at all: the option escapes the cells, the formatter the headers.
@@ -192,11 +186,11 @@ def test_a_study_table_error_quotes_hostile_names_capped_and_inert(tmp_path: Pat
     with pytest.raises(analysis.StudyDataError) as caught:
         analysis.load_studies(path)
     message = str(caught.value)
-    assert len(caught.value.problems) > analysis.data.MAX_REPORTED
+    assert len(caught.value.problems) > analysis.inputs.MAX_REPORTED
     assert "\x1b" not in message and "\x07" not in message and "\\x1b[2J" in message
     lines = message.splitlines()
-    assert len(lines) == 1 + analysis.data.MAX_REPORTED + 1 and lines[-1].startswith("  … and ")
-    assert max(len(line) for line in lines) < 2 * safety.MAX_SHOWN + analysis.data.MAX_MESSAGE + 100
+    assert len(lines) == 1 + analysis.inputs.MAX_REPORTED + 1 and lines[-1].startswith("  … and ")
+    assert max(len(line) for line in lines) < 2 * quoting.MAX_SHOWN + analysis.inputs.errors.MAX_MESSAGE + 100
     assert len(message) < 40_000
     assert """"=cmd|' /C calc'!A0" is not a number""" in message
     assert re.search(r"… \(20,0\d\d characters\)", message)

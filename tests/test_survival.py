@@ -10,10 +10,11 @@ import pytest
 from lifelines.datasets import load_lung
 
 import analysis
-from analysis.curves import load_curves, reconstruct_arms
-from analysis.data import StudyDataError
-from analysis.reconstruct import clean_curve, digitize_km, reconstruct_ipd, round_trip
-from analysis.single_arm import exact_rates, trend_test
+from analysis.inputs import load_curves
+from analysis.survival import reconstruct_arms
+from analysis.inputs import InputError, StudyDataError
+from analysis.survival import clean_curve, digitize_km, reconstruct_ipd, round_trip
+from analysis.meta.single_arm import exact_rates, trend_test
 from analysis.survival import km_median, marginal_cox
 
 REF = pd.read_csv(Path(__file__).parent / "fixtures" / "survival_reference.csv")
@@ -180,8 +181,9 @@ def test_shipped_curve_folder_is_empty_and_valid() -> None:
 def test_curve_folder_errors_name_arm_and_column(tmp_path: Path, edit, arm: str, column: str, message: str) -> None:
     _, arms, risk, curves = lung_folder(tmp_path)
     bad = write_folder(tmp_path / "bad", *edit(arms, risk, curves))
-    with pytest.raises(StudyDataError) as info:
+    with pytest.raises(InputError, match=f"in the curve folder(.|\n)*arm '{arm}'") as info:
         load_curves(bad)
+    assert not isinstance(info.value, StudyDataError)  # a curve folder is not the study table
     assert any(p.study == arm and p.column == column and message in p.message for p in info.value.problems), info.value
 
 
@@ -199,7 +201,8 @@ def test_trend_test_equals_r_prop_trend_test() -> None:
 
 
 def test_crb401_table3_rates_to_published_precision() -> None:
-    from analysis.single_arm import load_dose_table, response_by_dose
+    from analysis.inputs import load_dose_table
+    from analysis.meta.single_arm import response_by_dose
 
     published = analysis.load_published()
     rows = published[published["outcome"] == "crb401_orr"].set_index("key")
@@ -218,21 +221,22 @@ def test_crb401_table3_rates_to_published_precision() -> None:
 
 
 def test_crb401_tables_load_and_are_checked(tmp_path: Path) -> None:
-    from analysis.single_arm import load_adverse_events, load_dose_table
+    from analysis.inputs import load_adverse_events, load_dose_table
+    from analysis.meta.single_arm import adverse_event_rates
 
     doses = load_dose_table()
     assert doses["n"].sum() == 33 and doses["responders"].sum() == 28
-    events = load_adverse_events().set_index("event")
+    events = adverse_event_rates(load_adverse_events(), 33).set_index("event")
     assert events.loc["Cytokine release syndrome", "any_rate"] == pytest.approx(100 * 25 / 33)
     bad = doses.copy()
     bad.loc[1, "sd"] = 3
     bad.to_csv(tmp_path / "doses.csv", index=False)
-    with pytest.raises(StudyDataError, match="study '150', column 'n'"):
+    with pytest.raises(InputError, match="dose table(.|\n)*dose group '150', column 'n'"):
         load_dose_table(tmp_path / "doses.csv")
     bad = bad.astype({"sd": object})
     bad.loc[1, "sd"] = "one"
     bad.to_csv(tmp_path / "doses.csv", index=False)
-    with pytest.raises(StudyDataError, match="column 'sd'"):
+    with pytest.raises(InputError, match="column 'sd'"):
         load_dose_table(tmp_path / "doses.csv")
 
 
@@ -250,7 +254,6 @@ def test_compare_groups_clusters_by_study(tmp_path: Path) -> None:
         compare_groups(ipd, "arm_id", ["male", "nobody"])
 
 
-@pytest.mark.build
 def test_pfs_chapter_runs_a_comparison_on_digitized_curves_with_readable_tables(tmp_path: Path) -> None:
     """The PFS chapter's comparison path, which the shipped (empty) folder never takes:
     two arms marked digitized and assigned to the two vectors."""

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis.simulation import coverage_simulation
+from analysis.meta.simulation import coverage_simulation
 from analysis.teaching import dl_steps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ def test_flow_diagram_draws_every_stage() -> None:
 def test_beta_generating_model_has_the_requested_logit_mean_and_variance(mu: float, tau2: float) -> None:
     from scipy import special
 
-    from analysis.simulation import beta_parameters
+    from analysis.meta.simulation import beta_parameters
 
     a, b = beta_parameters(mu, tau2)
     # Exact moments of logit(p) for p ~ Beta(a, b).
@@ -106,8 +106,9 @@ def test_coverage_simulation_survives_replicates_where_every_study_is_at_0_or_n(
 
 
 def test_hksj_panel_q_is_the_knapp_hartung_scale_and_ad_hoc_never_narrows() -> None:
-    from analysis import paper
-    from analysis.teaching import hksj_panel, hksj_sentence
+    from analysis.review import paper
+    from analysis.teaching import hksj_panel
+    from analysis.text import hksj_sentence
 
     panel = hksj_panel(STUDIES, [(o, None) for o in paper.OUTCOMES] + list(paper.SUBGROUP_ANALYSES))
     # age and prior lines are not columns of the bare study table: skipped, not an error
@@ -157,7 +158,8 @@ def test_chapters_cite_their_sources_and_every_key_is_in_the_bibliography() -> N
 
 
 def test_simulated_sizes_are_capped_with_a_note_and_precision_is_stated() -> None:
-    from analysis.simulation import MAX_SIMULATED_K, precision_sentence, simulated_sizes
+    from analysis.meta.simulation import MAX_SIMULATED_K, simulated_sizes
+    from analysis.text import precision_sentence
 
     assert simulated_sizes(1) == ([5], "")
     assert simulated_sizes(27) == ([5, 27], "")

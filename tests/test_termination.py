@@ -64,7 +64,7 @@ def _timed(what: str, fit) -> object:
 def _child() -> None:
     sys.path.insert(0, str(ROOT))
     from analysis import gosh, influence, leave_one_out, pool_proportions
-    from analysis.proportions import _FIELDS
+    from analysis.meta.results import FIELDS
 
     warnings.simplefilter("ignore")  # extreme inputs warn (variance ratio, local maxima)
     data = datasets()
@@ -85,7 +85,7 @@ def _child() -> None:
             # A batch row equals its single fit, bit for bit, or is NaN where that refused.
             same = all(
                 (single is None and np.isnan(batch.estimate[i]) and batch.notes[i] != "")
-                or (single is not None and all(np.array_equal(batch.row(i)[f], getattr(single, f), equal_nan=True) for f in _FIELDS))
+                or (single is not None and all(np.array_equal(batch.row(i)[f], getattr(single, f), equal_nan=True) for f in FIELDS))
                 for i, single in enumerate(singles)
             )
             print(json.dumps({"what": f"batch equals singles: {transform}/{tau2}", "seconds": 0.0, "outcome": "ok" if same else "differs"}), flush=True)

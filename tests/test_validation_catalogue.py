@@ -17,7 +17,7 @@ the book's figures print.
 | all-zero or all-event outcome          | result (continuity correction), note; GLMM: error |
 | k = 1                                  | result with metafor's conventions, note         |
 | survival not monotone                  | cleaned, and counted in the cleaning report     |
-| at-risk table inconsistent             | StudyDataError: arm, column                     |
+| at-risk table inconsistent             | InputError: arm, column                         |
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import pandas as pd
 import pytest
 
 import analysis
-from analysis.curves import load_curves
-from analysis.data import DEFAULT_STUDIES, StudyDataError
-from analysis.reconstruct import reconstruct_ipd
+from analysis.inputs import load_curves
+from analysis.inputs import DEFAULT_STUDIES, InputError, StudyDataError
+from analysis.survival import reconstruct_ipd
 
 RAW = pd.read_csv(DEFAULT_STUDIES, dtype=str, keep_default_na=False)
 STUDY = "NCT03430011"
@@ -147,7 +147,7 @@ def test_inconsistent_risk_table(tmp_path: Path) -> None:
                    "dose_activity": "ND", "origin": "ND", "loading": "ND", "costim": "ND", "total_events": ""}]).to_csv(folder / "arms.csv", index=False)
     pd.DataFrame({"time": [0, 1, 2, 3], "survival": [1, 0.9, 0.7, 0.6]}).to_csv(folder / "curves" / "a.csv", index=False)
     pd.DataFrame({"arm_id": ["a", "a"], "time": [0, 2], "n_risk": [10, 12]}).to_csv(folder / "risk.csv", index=False)
-    with pytest.raises(StudyDataError) as info:
+    with pytest.raises(InputError) as info:
         load_curves(folder)
     assert str(folder) in str(info.value)
     assert [(p.study, p.column) for p in info.value.problems] == [("a", "n_risk")]

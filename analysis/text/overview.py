@@ -1,0 +1,129 @@
+"""Sentences of the book's overview pages: the introduction, the discussion, the update
+and the appendix, each made from the numbers it states."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from ..meta.results import PooledProportion
+from .labels import OUTCOME_NOUNS
+from .numbers import join, number, percent, plural
+
+__all__ = [
+    "rate",
+    "summary_sentence",
+    "heterogeneity_range_sentence",
+    "glmm_sentence",
+    "limits_note",
+    "counts_clause",
+    "intro_data_sentence",
+    "phases_sentence",
+    "new_cohorts_sentence",
+    "rounding_sentence",
+    "basis_sentence",
+    "cannot_compute_sentence",
+]
+
+
+def rate(fit: PooledProportion | None, decimals: int = 0) -> str:
+    """A pooled rate as prose (``82%``), or "not estimable"."""
+    return percent(100 * fit.estimate, decimals) if fit else "not estimable"
+
+
+def summary_sentence(fits: Mapping[str, PooledProportion | None]) -> str:
+    """The five pooled outcomes of a table in one sentence (each the median cohort's
+    rate of a random-effects model)."""
+    return (f"Pooled over the cohorts of this table, the median cohort's objective response rate is {rate(fits.get('orr'))} "
+            f"and its complete response rate {rate(fits.get('cr'))}; CRS of any grade occurred in {rate(fits.get('crs_any'))}, "
+            f"severe CRS in {rate(fits.get('crs_severe'))} and neurotoxicity in {rate(fits.get('neurotox'))} "
+            "(random-effects estimates: the rate of a typical cohort, not the share of all patients).")
+
+
+def heterogeneity_range_sentence(fits: Mapping[str, PooledProportion]) -> str:
+    """The range of I² over the outcomes pooled from at least two cohorts."""
+    if not fits:
+        return "With fewer than two cohorts per outcome, heterogeneity cannot be estimated."
+    low = min(fits, key=lambda o: fits[o].i2)
+    high = max(fits, key=lambda o: fits[o].i2)
+    return (f"Between-cohort heterogeneity ranges from I² = {percent(fits[low].i2, 0)} ({OUTCOME_NOUNS.get(low, low)}) to "
+            f"{percent(fits[high].i2, 0)} ({OUTCOME_NOUNS.get(high, high)}).")
+
+
+def glmm_sentence(glmm: Mapping[str, PooledProportion | None], dl_neuro_mean: float | None,
+                  glmm_neuro_mean: float | None) -> str:
+    """What the GLMM gives for neurotoxicity and complete response, and the mean
+    neurotoxicity rate over cohorts under it and the paper's model (proportions)."""
+    text = ("The binomial GLMM, which needs no continuity correction, puts the median cohort's neurotoxicity at "
+            f"{rate(glmm.get('neurotox'))} and complete response at {rate(glmm.get('cr'))}")
+    if dl_neuro_mean is None or glmm_neuro_mean is None:
+        return text + " (see the sensitivity chapter)."
+    return (text + f"; the mean neurotoxicity rate over cohorts is {percent(100 * glmm_neuro_mean, 0)} under the GLMM and "
+            f"{percent(100 * dl_neuro_mean, 0)} under the paper's model (see the methods and sensitivity chapters on what each "
+            "number estimates).")
+
+
+def limits_note(is_paper: bool) -> str:
+    if is_paper:
+        return ""
+    return ("These limitations concern the reproduction of the 2020 paper. The table this book was built from has its own: "
+            "where its numbers come from, which denominators were used and which values could not be sourced, which the "
+            "documentation that comes with it should state.")
+
+
+def counts_clause(k: int, products: int, patients: int, safety: int, response: int) -> str:
+    return (f"{plural(k, 'cohort')} treated with {plural(products, 'CAR-T product')} in {plural(patients, 'patient')}, of whom "
+            f"{safety:,} could be assessed for toxicity and {response:,} for response")
+
+
+def intro_data_sentence(is_paper: bool, counts: str, phases: str) -> str:
+    """What the book was built from (``counts``: :func:`counts_clause`)."""
+    if is_paper:
+        return f"The data are the paper's Table 1, which lists early-phase trials: {counts}."
+    return f"This book was built from a table other than the paper's Table 1: {counts}. {phases}"
+
+
+def phases_sentence(phases: Mapping[str, int]) -> str:
+    """The cohorts by trial phase (phase -> cohorts; "" for not given)."""
+    if not any(phase for phase in phases):
+        return "The table does not say which phase each trial was in."
+    parts = [f"{'not given' if phase == '' else 'phase ' + phase} ({n})" for phase, n in phases.items()]
+    return f"By phase: {join(parts)}."
+
+
+def new_cohorts_sentence(k: int, patients: int, k_before: int, patients_before: int, new: int, replaced: Sequence[str]) -> str:
+    """An update against the 2020 table: cohorts and patients, new and replaced cohorts."""
+    return (f"The update has {plural(k, 'cohort')} and {plural(patients, 'patient')}, against {plural(k_before, 'cohort')} "
+            f"and {patients_before:,} in 2020: {plural(new, 'cohort')} {'is' if new == 1 else 'are'} new and "
+            f"{plural(len(replaced), 'cohort')} of 2020 {'was' if len(replaced) == 1 else 'were'} replaced by a later report"
+            + (f" ({', '.join(replaced)})." if replaced else "."))
+
+
+def rounding_sentence(exact: int, noted: int) -> str:
+    """Why numbers are close rather than matching: percentages rebuilt as counts (an
+    inference about the authors' counts)."""
+    return (f"The paper's Table 1 prints percentages, not counts. Rebuilding the counts by rounding is exact for "
+            f"{plural(exact, 'cohort')}; for {plural(noted, 'cohort')} a printed percentage corresponds to no whole number of "
+            "patients (listed in the methods chapter). We infer that the authors worked from the original counts, which would "
+            "explain small shifts in a few cohorts' counts moving pooled estimates, limits and I² by tenths of a point — "
+            "enough to change the last printed digit.")
+
+
+def basis_sentence(counts: Mapping[tuple[str, str], int], worst: Mapping[str, float]) -> str:
+    """Close and differing numbers by basis (("sourced" | "inferred", verdict) -> count),
+    and the largest gap (points) of each inferred analysis (its label -> gap)."""
+    c = lambda basis, verdict: counts.get((basis, verdict), 0)  # noqa: E731
+    text = (f"Among the numbers from the published table alone, {c('sourced', 'close')} are close and "
+            f"{c('sourced', 'differs')} differ; among those that depend on inferred groupings, {c('inferred', 'close')} are "
+            f"close and {c('inferred', 'differs')} differ")
+    if worst:
+        text += " (the largest gap: " + join([f"{number(v, 1)} points for {a}" for a, v in worst.items()]) + ")"
+    return text + "."
+
+
+def cannot_compute_sentence(reasons: Mapping[str, int]) -> str:
+    """The numbers that cannot be computed, by reason (reason -> count)."""
+    if not reasons:
+        return ""
+    total = sum(reasons.values())
+    return (f"Of the {plural(total, 'number')} that cannot be computed, "
+            + join([f"{n} {reason.replace('needs', 'need' if n > 1 else 'needs', 1)}" for reason, n in reasons.items()]) + ".")
