@@ -3,8 +3,12 @@
 #   make test   venv + pinned install + test suite
 # Options: make book DATA=path/to/studies.csv COVARIATES=path/to/covariates.csv PFS=path/to/curve-folder
 SHELL := /bin/bash
-# Chapters are independent notebooks: execute two at a time (this machine has 2 cores).
-MAKEFLAGS += --jobs=2 --no-print-directory
+# Chapters are independent notebooks: execute two at a time (this machine has 2 cores); a
+# sub-make shares its parent's two job slots.
+ifeq ($(MAKELEVEL),0)
+  MAKEFLAGS += --jobs=2
+endif
+MAKEFLAGS += --no-print-directory
 .SHELLFLAGS := -eu -o pipefail -c
 .DELETE_ON_ERROR:
 
@@ -19,7 +23,7 @@ COVARIATES ?= data/covariates.csv
 CHAPTERS := $(shell sed -n -e 's|^root: book/||p' -e 's|^ *- file: book/||p' _toc.yml)
 EXECUTED := $(CHAPTERS:%=_build/executed/book/%.ipynb)
 
-.PHONY: book test test-fast check browser venv fixtures bench covariates lock clean
+.PHONY: book inputs test test-fast check browser venv fixtures bench covariates lock clean
 
 venv: $(VENV)/.installed
 
@@ -32,48 +36,50 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip check
 	touch $@
 
-# A missing or unreadable input stops the build with its name, before anything runs.
-ifneq ($(filter book check,$(MAKECMDGOALS)),)
-  $(foreach input,DATA PUBLISHED COVARIATES,$(if $(wildcard $($(input))),,$(error $(input)=$($(input)): no such file)))
-  $(if $(wildcard $(PFS)/.),,$(error PFS=$(PFS): no such folder))
-endif
-INPUTS := $(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(COVARIATES)) $(abspath $(PFS))
+# The build reads a snapshot of its inputs, taken when `make book` starts: each input is
+# read once and checked (a bad input stops the build with its one message, before any
+# chapter runs), and copied with its checksum into $(SNAP) (scripts/snapshot.py). A file
+# replaced during the build cannot mix two tables in one book; the next build re-executes
+# the chapters whose snapshot files changed. Input paths may hold spaces.
+SNAP := _build/inputs
+USER_INPUTS := $(SNAP)/user/studies.csv $(SNAP)/user/published.csv $(SNAP)/user/covariates.csv $(SNAP)/user/sources.json
+PAPER_INPUTS := $(SNAP)/data/studies.csv $(SNAP)/data/covariates.csv $(SNAP)/data/published.csv
 
-# A chapter is re-executed when its source, an analysis module it imports or the data
-# change. The input paths are part of the stamp, so `make book DATA=other.csv` re-executes.
-_build/data-path.stamp: FORCE
-	@for input in $(abspath $(DATA)) $(abspath $(PUBLISHED)) $(abspath $(COVARIATES)); do \
-	  if [ ! -f "$$input" ] || [ ! -r "$$input" ]; then echo "cannot read $$input (not a readable file)" >&2; exit 1; fi; \
-	done
-	@mkdir -p _build
-	@echo "$(INPUTS)" | cmp -s - $@ || echo "$(INPUTS)" > $@
-
-_build/executed/book/%.ipynb: book/%.md scripts/run_chapter.py scripts/kernel_startup.py $(DATA) $(PUBLISHED) $(COVARIATES) requirements.txt _build/data-path.stamp | $(VENV)/.installed
-	$(PY) scripts/run_chapter.py $* --data $(DATA) --published $(PUBLISHED) --curves $(PFS) --covariates $(COVARIATES)
+# A chapter is re-executed when its source, an analysis module it imports or the inputs
+# it reads change.
+_build/executed/book/%.ipynb: book/%.md scripts/run_chapter.py scripts/kernel_startup.py $(USER_INPUTS) $(PAPER_INPUTS) requirements.txt | $(VENV)/.installed
+	$(PY) scripts/run_chapter.py $* --snapshot $(SNAP)
 
 # The analysis modules each chapter imports, directly or through other modules: derived
 # from the sources (scripts/deps.py parses the imports; standard library only), remade
-# whenever a chapter, a module or this file changes. Touching analysis/survival.py
+# whenever a chapter, a module or this file changes. Touching analysis/plots/survival.py
 # re-executes only the chapters that can load it.
 _build/deps.mk: scripts/deps.py $(CHAPTERS:%=book/%.md) $(shell find analysis -name '*.py') Makefile
 	$(PYTHON_SYS) scripts/deps.py $(CHAPTERS) --output $@
-ifneq ($(filter-out clean venv test test-fast browser fixtures bench covariates lock,$(or $(MAKECMDGOALS),venv)),)
+ifneq ($(filter-out clean venv inputs test test-fast browser fixtures bench covariates lock,$(or $(MAKECMDGOALS),venv)),)
   include _build/deps.mk
 endif
 
 # Each chapter's own inputs beyond the study table (a change re-executes only these).
-_build/executed/book/methods.ipynb: data/prisma.csv
-_build/executed/book/discussion.ipynb: data/table2.csv
-_build/executed/book/update.ipynb: data/update/studies.csv data/update/covariates.csv data/studies.csv data/covariates.csv
-_build/executed/book/pfs.ipynb: $(shell find $(PFS) -type f 2>/dev/null)
-_build/executed/book/crb401.ipynb: data/crb401_response.csv data/crb401_adverse_events.csv
-_build/executed/book/reproduction.ipynb: data/crb401_response.csv book/reproduction_baseline.csv
-_build/executed/book/intro.ipynb: data/crb401_response.csv
+_build/executed/book/methods.ipynb: $(SNAP)/data/prisma.csv
+_build/executed/book/discussion.ipynb: $(SNAP)/data/table2.csv
+_build/executed/book/update.ipynb: $(SNAP)/data/update/studies.csv $(SNAP)/data/update/covariates.csv
+_build/executed/book/pfs.ipynb: $(shell find $(SNAP)/user/pfs -type f 2>/dev/null)
+_build/executed/book/crb401.ipynb: $(SNAP)/data/crb401_response.csv $(SNAP)/data/crb401_adverse_events.csv
+_build/executed/book/reproduction.ipynb: $(SNAP)/data/crb401_response.csv book/reproduction_baseline.csv
+_build/executed/book/intro.ipynb: $(SNAP)/data/crb401_response.csv
 
-book: _build/html/.built
+# The snapshot first (it must exist, settled, before make compares any chapter with it),
+# then the chapters and the HTML.
+book: $(VENV)/.installed
+	$(MAKE) inputs
+	$(MAKE) _build/html/.built
+
+inputs: $(VENV)/.installed
+	$(PY) scripts/snapshot.py --data "$(DATA)" --published "$(PUBLISHED)" --covariates "$(COVARIATES)" --curves "$(PFS)" --out $(SNAP)
 
 # Rendering runs only when an executed chapter or the configuration changed.
-_build/html/.built: $(EXECUTED) _config.yml _toc.yml references.bib scripts/render.py book/_ext/dedupe_scripts.py book/_static/review.css
+_build/html/.built: $(EXECUTED) _config.yml _toc.yml references.bib scripts/render.py book/_ext/dedupe_scripts.py book/_static/review.css book/_extra/favicon.ico
 	$(PY) scripts/render.py
 	touch $@
 

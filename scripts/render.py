@@ -26,8 +26,9 @@ def render(build: Path = ROOT / "_build") -> Path:
     for name in ("_config.yml", "_toc.yml", "references.bib"):
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, stage / name)
-    # Local Sphinx extensions, and the stylesheet Jupyter Book picks up from _static/.
-    for folder in ("_ext", "_static"):
+    # Local Sphinx extensions, the stylesheet Jupyter Book picks up from _static/, and the
+    # files copied as they are to the site's root (_extra/: favicon.ico).
+    for folder in ("_ext", "_static", "_extra"):
         shutil.copytree(ROOT / "book" / folder, stage / folder, dirs_exist_ok=True)
     command = [
         str(Path(sys.executable).parent / "jupyter-book"), "build", str(stage),

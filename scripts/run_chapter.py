@@ -9,7 +9,8 @@ warnings, matplotlib complaints and library deprecations appear -- so that a boo
 a warning in it is never rendered. It fails too if an output holds HTML that could run
 script (text from the study table that a cell showed unescaped; see
 ``analysis.book.safety.unsafe_markup``). Messages quote the error capped in length, with
-control characters written out. Nothing is written outside the build directory.
+control characters written out. Nothing is written outside the build directory but the
+kernel's sockets, in a private temporary folder removed when the chapter ends.
 """
 
 from __future__ import annotations
@@ -43,15 +44,13 @@ KERNEL_STARTUP = Path(__file__).resolve().parent / "kernel_startup.py"
 
 
 class _LocalKernelManager(KernelManager):
-    """Kernel on local IPC sockets: nothing on the network, and no TCP warning. Each
-    kernel gets its own socket directory, so chapters can execute in parallel."""
+    """Kernel on local IPC sockets: nothing on the network, and no TCP warning. Each run
+    makes a subclass with its own ``socket_root``, so chapters can execute in parallel."""
 
-    socket_root = ROOT / "_build" / "kernels"
+    socket_root: Path
 
     def __init__(self, **kwargs: object) -> None:
-        self.socket_root.mkdir(parents=True, exist_ok=True)
-        sockets = tempfile.mkdtemp(prefix="kernel-", dir=self.socket_root)
-        super().__init__(transport="ipc", ip=os.path.join(sockets, "kernel"), **kwargs)
+        super().__init__(transport="ipc", ip=str(self.socket_root / "kernel"), **kwargs)
 
 
 def problems_in(notebook: nbformat.NotebookNode) -> list[str]:
@@ -78,6 +77,31 @@ def problems_in(notebook: nbformat.NotebookNode) -> list[str]:
     return found
 
 
+def _execute(chapter: str, unexecuted: Path, executed: Path, parameters: dict[str, str], book: Path,
+             kernel: type[KernelManager]) -> nbformat.NotebookNode:
+    """Run the notebook with papermill on a kernel of class ``kernel``; a cell error
+    stops the chapter with the error's message (and no executed notebook)."""
+    try:
+        return papermill.execute_notebook(
+            str(unexecuted),
+            str(executed),
+            parameters=parameters,
+            cwd=str(book),
+            kernel_name="python3",
+            kernel_manager_class=kernel,
+            progress_bar=False,
+            # Written once, at the end: saving after every cell re-encodes the whole
+            # notebook, figures included, some 70 times a chapter.
+            request_save_on_cell_execute=False,
+            extra_arguments=[f"--IPKernelApp.exec_files={KERNEL_STARTUP}"],
+            # The outputs are in: the kernel has nothing left to do, so it is stopped, not asked.
+            shutdown_kernel="immediate",
+        )
+    except papermill.PapermillExecutionError as exc:
+        executed.unlink(missing_ok=True)
+        raise SystemExit(f"{chapter}: cell {exc.exec_count} raised {exc.ename}: {printable(exc.evalue, MAX_ERROR)}") from None
+
+
 def run(
     chapter: str,
     data: Path,
@@ -92,7 +116,6 @@ def run(
     executed = build / "executed" / "book" / f"{chapter}.ipynb"
     for path in (unexecuted, executed):
         path.parent.mkdir(parents=True, exist_ok=True)
-    _LocalKernelManager.socket_root = build / "kernels"
     text = jupytext.read(source)
     jupytext.write(text, unexecuted)
     if not any(cell.cell_type == "code" for cell in text.cells):
@@ -107,25 +130,11 @@ def run(
     # Each chapter gets the paths it declares in its parameters cell.
     declared = papermill.inspect_notebook(str(unexecuted))
     parameters = {name: value for name, value in offered.items() if name in declared}
-    try:
-        notebook = papermill.execute_notebook(
-            str(unexecuted),
-            str(executed),
-            parameters=parameters,
-            cwd=str(book),
-            kernel_name="python3",
-            kernel_manager_class=_LocalKernelManager,
-            progress_bar=False,
-            # Written once, at the end: saving after every cell re-encodes the whole
-            # notebook, figures included, some 70 times a chapter.
-            request_save_on_cell_execute=False,
-            extra_arguments=[f"--IPKernelApp.exec_files={KERNEL_STARTUP}"],
-            # The outputs are in: the kernel has nothing left to do, so it is stopped, not asked.
-            shutdown_kernel="immediate",
-        )
-    except papermill.PapermillExecutionError as exc:
-        executed.unlink(missing_ok=True)
-        raise SystemExit(f"{chapter}: cell {exc.exec_count} raised {exc.ename}: {printable(exc.evalue, MAX_ERROR)}") from None
+    # The sockets live in a short private folder of the system's temporary directory: a
+    # socket path may hold at most 107 characters, which a project folder can exceed.
+    with tempfile.TemporaryDirectory(prefix="bcma-kernel-") as sockets:
+        kernel = type("ChapterKernelManager", (_LocalKernelManager,), {"socket_root": Path(sockets)})
+        notebook = _execute(chapter, unexecuted, executed, parameters, book, kernel)
     problems = problems_in(notebook)
     if problems:
         executed.unlink(missing_ok=True)
@@ -144,6 +153,8 @@ def run(
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("chapter", help="chapter name, e.g. toxicity (book/<chapter>.md)")
+    parser.add_argument("--snapshot", type=Path, help="the build's snapshot of its inputs (scripts/snapshot.py): read "
+                                                      "the chapter's inputs from it, instead of --data and the others")
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "studies.csv", help="study table (CSV)")
     parser.add_argument("--published", type=Path, default=ROOT / "data" / "published.csv", help="published numbers (CSV)")
     parser.add_argument("--curves", type=Path, default=ROOT / "data" / "pfs", help="digitized PFS curve folder")
@@ -151,6 +162,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--build-dir", type=Path, default=ROOT / "_build", help="where notebooks are written")
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    if args.snapshot is not None:
+        snapshot = args.snapshot.resolve()
+        # The kernel inherits this: its data/ is the snapshot's, its files shown by their sources.
+        os.environ["BCMA_SNAPSHOT"] = str(snapshot)
+        args.data, args.published = snapshot / "user" / "studies.csv", snapshot / "user" / "published.csv"
+        args.covariates, args.curves = snapshot / "user" / "covariates.csv", snapshot / "user" / "pfs"
     run(args.chapter, args.data.resolve(), args.published.resolve(), args.build_dir.resolve(), curves=args.curves.resolve(),
         covariates=args.covariates.resolve())
     print(f"  executed {args.chapter:<12} {time.perf_counter() - start:6.1f} s", file=sys.stderr)

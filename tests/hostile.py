@@ -120,6 +120,7 @@ def hostile_inputs(folder: Path) -> HostileInputs:
     # them by key: their groups can carry payloads.
     pfs = published["outcome"] == "pfs"
     published.loc[pfs, "group"] = [_payload(i) for i in range(int(pfs.sum()))]
+    published.loc[pfs, "key"] = published.loc[pfs, ["outcome", "analysis", "group", "statistic"]].agg(":".join, axis=1)
     published.to_csv(paths["published"], index=False)
 
     _curve_folder(folder / "pfs", list(ids.values()))

@@ -157,7 +157,7 @@ def test_duplicate_study_id_is_an_error(tmp_path: Path) -> None:
     table = pd.concat([RAW, RAW.iloc[[3]]], ignore_index=True)
     error = error_for(write(tmp_path, table))
     assert [(p.study, p.column) for p in error.problems] == [("ChiCTR-OPC16009113", "study_id")]
-    assert "rows 5, 29" in error.problems[0].message
+    assert "lines 5, 29" in error.problems[0].message
 
 
 def test_missing_column_is_an_error(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """A living review: every chapter's analysis path runs on any table the loader accepts.
 
-Hypothesis generates study tables of any size (k = 1 up), any mix of categories, ND-heavy
-outcomes, counts instead of percentages, no dose column and non-Latin names; the
-analysis functions every chapter calls must give a result or a note for each, with no
-exception and no warning (pytest turns warnings into errors), and the sentences they
+Hypothesis generates study tables of 1 to 60 cohorts, any mix of categories, ND-heavy
+outcomes, counts instead of percentages, no dose column and non-Latin names, each with a
+covariates file of any coverage (none, some or all groups given, high-risk groups
+included or not), written to disk and read back through the loaders; the analysis
+functions every chapter and every exercise calls must give a result or a note for each,
+with no exception and no warning (warnings are errors here), and the sentences they
 produce must agree with the numbers. The notebooks themselves run on a few such tables
 in tests/test_tables.py.
 """
@@ -22,6 +24,7 @@ import analysis
 from analysis import text
 from analysis.book import provenance
 from analysis.inputs import DEFAULT_STUDIES, dose_ranges
+from analysis import review
 from analysis.review import editions, paper
 from analysis.review.discussion import discussion_results
 from analysis.review.pfs import surrogate_control
@@ -29,6 +32,7 @@ from analysis.review.reproduction import chapter_comparison
 from analysis.review.response import response_results
 from analysis.review.sensitivity import sensitivity_results
 from analysis.review.toxicity import toxicity_results
+from analysis.teaching import exercises
 from analysis.teaching.lessons import diagnostics_lesson, model_lesson
 
 RAW = pd.read_csv(DEFAULT_STUDIES, dtype=str, keep_default_na=False)
@@ -40,7 +44,7 @@ NAMES = st.sampled_from(["bb2121", "伊基奥仑赛", "CT103A", "エキ", "Ω-CA
 @st.composite
 def study_tables(draw: st.DrawFn) -> pd.DataFrame:
     """A valid study table: percentages that never add up past 100%, any categories."""
-    k = draw(st.integers(1, 12))
+    k = draw(st.integers(1, 60))
     rows = []
     for i in range(k):
         n = draw(st.integers(1, 300))
@@ -65,13 +69,52 @@ def study_tables(draw: st.DrawFn) -> pd.DataFrame:
     return table
 
 
-def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> None:
+@st.composite
+def covariate_tables(draw: st.DrawFn, ids: list[str]) -> pd.DataFrame:
+    """A valid covariates file for some of ``ids``: each covariate's group given or not
+    (so a file may hold no high-risk group at all), sourced or inferred."""
+    rows = []
+    for study_id in draw(st.lists(st.sampled_from(ids), unique=True)) if ids else []:
+        row = {column: "" for column in analysis.inputs.covariates.REQUIRED}
+        row["study_id"] = study_id
+        for covariate, groups in analysis.inputs.COVARIATE_GROUPS.items():
+            group = draw(st.sampled_from(["", *groups]))
+            if group:
+                status = draw(st.sampled_from(analysis.inputs.covariates.STATUSES))
+                row.update({f"{covariate}_group": group, f"{covariate}_status": status,
+                            f"{covariate}_source": "a source" if status == "sourced" else ""})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=analysis.inputs.covariates.REQUIRED)
+
+
+def run_every_exercise_path(studies: pd.DataFrame, tox: object, resp: object, alpha: float) -> None:
+    """The exercises' solutions, called as the chapters call them."""
+    lesson = model_lesson(studies, "neurotox")
+    exercises.by_hand_check(studies, lesson.steps, lesson.outcome)
+    exercises.without_example(lesson.rows, lesson.example, lesson.engine)
+    exercises.common_outcome_coverage(studies, (90.0, 95.0), lesson.outcome, 5, replicates=20, seed=1)
+    if tox.comparisons["neurotox_expansion"].result is not None:
+        exercises.ordering_under_glmm(studies, "neurotox", "expansion", ("anti-CD3", "anti-CD3/CD28"),
+                                      tox.comparisons["neurotox_expansion"].result)
+    exercises.zero_event_cohorts(studies, "crs_severe")
+    exercises.hksj_verdict(review.paper_comparison(studies, "cr", "loading", alpha=alpha, ci="hksj"),
+                           resp.comparisons["cr_loading"], alpha)
+    exercises.without_product(studies, resp.comparisons["cr_origin"], "cr", "origin",
+                              exclude=paper.excluded("origin", paper.NOT_COMPARED), alpha=alpha)
+    exercises.estimator_sides(studies, "neurotox", extra=("SJ", "EB"))
+    exercises.correction_direction(studies, "neurotox", adds=(0.1, 0.25, 0.5))
+    exercises.sourced_only(studies, "neurotox", "age", exclude=paper.excluded("age", paper.NOT_COMPARED), alpha=alpha)
+
+
+def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float,
+                           covariates_path: Path | None = None) -> None:
     """Everything a chapter computes from a study table, through the functions the
-    chapters call (:mod:`analysis.review`'s chapter modules and the teaching lessons)."""
-    covariates = analysis.load_covariates()
+    chapters call (:mod:`analysis.review`'s chapter modules, the teaching lessons and the
+    exercises), with the covariates file read as the chapters read it."""
+    covariates = analysis.load_covariates(covariates_path, studies=studies if covariates_path else None)
     studies = analysis.with_covariates(studies, covariates)
     rules = analysis.ExtractionRules()
-    assert provenance(path, studies).startswith(str(path.resolve()))
+    assert provenance(path, studies).startswith(f"{path.name} (")
     tox = toxicity_results(studies, path, rules, covariates, "covariates.csv", alpha=alpha)
     resp = response_results(studies, path, rules, "covariates.csv", alpha=alpha)
     for outcome, fit in {**tox.fits, **resp.fits}.items():
@@ -90,8 +133,7 @@ def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> N
             if len({text.percent(100 * g.estimate) for g in groups.values()}) == len(groups):
                 assert text.group_label(lowest) in comparison.sentence.split(":")[0]
             assert ("not below the" not in comparison.sentence) == (comparison.result.p < alpha)
-    strict = analysis.load_studies(path, analysis.ExtractionRules(unreported_neurotox="missing"))
-    sensitivity_results(studies, strict, list(paper.OUTCOMES))
+    sensitivity_results(studies, path, list(paper.OUTCOMES))
     discussion_results(studies, False, "covariates.csv", alpha=alpha)
     lesson = model_lesson(studies, "neurotox")
     diagnostics_lesson(lesson.rows, lesson.engine, subsets=200, seed=1)
@@ -103,13 +145,17 @@ def run_every_chapter_path(studies: pd.DataFrame, path: Path, alpha: float) -> N
     assert len(compared.report) == 2 * len(fits)
     tables = {"2020 table": analysis.load_studies(paper.STUDIES), "this table": studies}
     text.findings_summary(editions.findings(tables["2020 table"], studies, alpha))
+    run_every_exercise_path(studies, tox, resp, alpha)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(table=study_tables(), alpha=st.sampled_from([0.01, 0.05, 0.1]))
-def test_every_chapter_path_runs_on_any_valid_table(tmp_path: Path, table: pd.DataFrame, alpha: float) -> None:
+@given(table=study_tables(), alpha=st.sampled_from([0.01, 0.05, 0.1]), data=st.data())
+def test_every_chapter_path_runs_on_any_valid_table(tmp_path: Path, table: pd.DataFrame, alpha: float,
+                                                    data: st.DataObject) -> None:
     path = tmp_path / "generated.csv"
     table.to_csv(path, index=False)
+    covariates_path = tmp_path / "generated-covariates.csv"
+    data.draw(covariate_tables(list(table["study_id"]))).to_csv(covariates_path, index=False)
     try:
         studies = analysis.load_studies(path)  # the validator accepts it ...
     except analysis.StudyDataError as exc:
@@ -126,7 +172,7 @@ def test_every_chapter_path_runs_on_any_valid_table(tmp_path: Path, table: pd.Da
         return
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        run_every_chapter_path(studies, path, alpha)  # ... so every chapter's analysis runs on it
+        run_every_chapter_path(studies, path, alpha, covariates_path)  # ... so every chapter's analysis runs on it
 
 
 def test_counts_may_replace_percentages_and_must_agree(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ import re
 import pandas as pd
 
 from analysis import pool_proportions
+import analysis
 from analysis import text
+from analysis.text import survival
 from analysis.meta.heterogeneity import heterogeneity_ci
 from conftest import ROOT
 
@@ -144,3 +146,24 @@ def test_chapters_glue_numbers_as_rounded_text_not_with_format_specs() -> None:
     (:func:`analysis.book.glue_number`), so no chapter uses one."""
     for chapter in sorted((ROOT / "book").glob("*.md")):
         assert not re.search(r"\{glue:text\}`[^`]*:[.0-9]*[fge%]`", chapter.read_text(encoding="utf-8")), chapter.name
+
+
+def test_cleaning_sentence_says_what_each_step_did() -> None:
+    from analysis.survival import CleaningStep
+
+    steps = [CleaningStep("percent", 40), CleaningStep("negative_time", 1, 0.05, "time"),
+             CleaningStep("merged", 2, 0.012, "survival")]
+    assert text.survival.cleaning_sentence(steps) == (
+        "Survival read in percent and divided by 100, 1 click before time 0 set to 0 (by up to 0.050 in time) and 2 "
+        "repeated times resolved to the value after the step (by up to 0.012 in survival).")
+    assert text.survival.cleaning_sentence([]) == ""
+
+
+def test_pfs_patients_sentence_says_when_the_published_numbers_lack_the_count() -> None:
+    from analysis.review.pfs import published_pfs_patients
+
+    published = analysis.load_published()
+    assert survival.pfs_patients_sentence(published_pfs_patients(published), 640).startswith("The paper had PFS data for ")
+    without = published[published["key"] != "pfs:overall:all:patients"]
+    assert published_pfs_patients(without) is None
+    assert "do not say" in survival.pfs_patients_sentence(None, 640)

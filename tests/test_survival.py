@@ -100,11 +100,52 @@ def test_round_trip_from_a_coarse_digitization() -> None:
     assert marginal_cox(rebuilt, "time", "event", ["sex"]).table.loc["sex", "hr"] == pytest.approx(hr, abs=0.03)
 
 
-def test_cleaning_is_reported() -> None:
-    t, s, report = clean_curve([5, 1, 1, 3, 8], [0.8, 0.95, 0.9, 0.92, 0.5])
+def test_cleaning_is_reported_step_by_step_with_its_sizes() -> None:
+    t, s, report = clean_curve([5, 1, 1, 3, 8], [0.8, 0.95, 0.9, 0.91, 0.5])
     assert list(t) == [0, 1, 3, 5, 8]
     assert list(s) == [1.0, 0.9, 0.9, 0.8, 0.5]
-    assert report == {"unsorted": 1, "duplicate_times": 1, "clipped": 0, "non_monotone": 1, "anchored": 1}
+    steps = {step.step: step for step in report}
+    assert set(steps) == {"sorted", "merged", "flattened", "anchored"}
+    assert steps["merged"].count == 1 and steps["merged"].largest == pytest.approx(0.05)  # 0.95 and 0.9 at time 1
+    assert steps["flattened"].count == 1 and steps["flattened"].largest == pytest.approx(0.01)
+
+
+def test_repeated_times_do_not_depend_on_row_order() -> None:
+    rows = [(0, 1.0), (2, 0.9), (2, 0.7), (4, 0.7), (4, 0.5), (6, 0.5)]
+    forward = clean_curve(*zip(*rows))
+    backward = clean_curve(*zip(*rows[::-1]))
+    assert np.array_equal(forward[0], backward[0]) and np.array_equal(forward[1], backward[1])
+    assert list(forward[1]) == [1.0, 0.7, 0.5, 0.5]  # the value after each step
+
+
+def test_a_rise_beyond_the_tolerance_is_refused_with_its_time_and_size() -> None:
+    from analysis.survival import CurveError
+
+    with pytest.raises(CurveError, match=r"rises by 0\.070 at time 3 .*click off the curve") as caught:
+        clean_curve([0, 1, 3, 5], [1.0, 0.8, 0.87, 0.6])
+    assert caught.value.time == 3 and caught.value.size == pytest.approx(0.07)
+    assert clean_curve([0, 1, 3, 5], [1.0, 0.8, 0.87, 0.6], tolerance=0.1)[1][2] == 0.8
+
+
+def test_survival_outside_0_1_is_clipped_only_within_the_tolerance() -> None:
+    from analysis.survival import CurveError
+
+    t, s, steps = clean_curve([0, 1, 3], [1.01, 0.5, -0.01])
+    assert list(s) == [1.0, 0.5, 0.0] and ("clipped", 2) in [(step.step, step.count) for step in steps]
+    with pytest.raises(CurveError, match=r"survival 1\.3 at time 0 is outside 0–1"):
+        clean_curve([0, 1, 3], [1.3, 0.5, 0.2])
+
+
+def test_censorings_never_exceed_the_patients_left() -> None:
+    """Heavy early censoring carried into the last interval, where only 9 patients are
+    left and the curve still falls: the censorings there are capped at the patients
+    left after the events (this failed before: "more events and censorings than
+    patients at risk")."""
+    time = list(np.arange(0, 31, 1.0))
+    survival = list(np.r_[np.linspace(1, 0.8, 11), np.linspace(0.78, 0.6, 10), np.linspace(0.57, 0.3, 10)])
+    result = reconstruct_ipd(time, survival, [0, 10, 20], [100, 40, 9])
+    late = result.ipd[result.ipd["time"] > 20]
+    assert result.n == 100 and len(late) <= 9 and late["event"].sum() >= 1
 
 
 @pytest.mark.parametrize(
@@ -173,7 +214,10 @@ def test_shipped_curve_folder_is_empty_and_valid() -> None:
         (lambda a, r, c: (a.assign(loading=["adenoviral", "ND"]), r, c), "male", "loading", "not one of"),
         (lambda a, r, c: (a, r.assign(n_risk=np.where((r.arm_id == "female") & (r.time == 3.0), 999, r.n_risk)), c), "female", "n_risk", "increases"),
         (lambda a, r, c: (a, r[~((r.arm_id == "male") & (r.time == 0))], c), "male", "time", "start at time 0"),
-        (lambda a, r, c: (a, r, {**c, "male": c["male"].assign(survival=100 * c["male"].survival)}), "male", "survival", "not percent"),
+        (lambda a, r, c: (a, r, {**c, "male": c["male"].assign(survival=c["male"].survival.where(c["male"].index != 5, 0.3))}),
+         "male", "survival", "rises by"),
+        (lambda a, r, c: (a, r, {**c, "male": c["male"].assign(time=c["male"].time.where(c["male"].index != 3, -500.0))}),
+         "male", "time", "before 0"),
         (lambda a, r, c: (a, r, {k: v for k, v in c.items() if k != "female"}), "female", "(file)", "missing"),
         (lambda a, r, c: (pd.concat([a, a.iloc[[0]]]), r, c), "male", "arm_id", "duplicate"),
     ],
@@ -275,3 +319,43 @@ def test_pfs_chapter_runs_a_comparison_on_digitized_curves_with_readable_tables(
     glued = {o["metadata"]["scrapbook"]["name"]: o["data"]["application/papermill.record/text/plain"]
              for c in notebook["cells"] for o in c.get("outputs", []) if o.get("metadata", {}).get("scrapbook")}
     assert "1 of the paper's 4 comparisons could be run" in glued["pfs_comparisons_run"]
+
+
+def test_a_digitizer_export_as_saved_is_read_and_every_fix_reported(tmp_path: Path) -> None:
+    """The curve as a digitizer saves it: no header, survival in percent, the first
+    click a little before 0, the rows out of order and each step clicked twice, and a
+    risk table that runs past the last click. Read as saved, it gives what the clean
+    curve gives, and every fix is reported with its size."""
+    folder, arms, risk, curves = lung_folder(tmp_path)
+    clean_ipd, clean_reports = reconstruct_arms(load_curves(folder))
+    raw = curves["male"].copy()
+    raw.loc[0, "time"] = -0.05
+    raw = pd.concat([raw, raw.iloc[[10, 20]]]).sample(frac=1, random_state=3)  # shuffled, two clicks repeated
+    raw["survival"] = 100 * raw["survival"]
+    messy = tmp_path / "messy"
+    write_folder(messy, arms, pd.concat([risk, pd.DataFrame([{"arm_id": "male", "time": 60.0, "n_risk": 0}])]), curves)
+    raw.to_csv(messy / "curves" / "male.csv", index=False, header=False)
+    curve_set = load_curves(messy)
+    steps = {step.step: step for step in curve_set.cleaning["male"]}
+    assert {"percent", "negative_time", "sorted", "merged", "risk_after_curve"} <= set(steps)
+    assert "header" not in steps and steps["negative_time"].largest == pytest.approx(0.05)
+    ipd, reports = reconstruct_arms(curve_set)
+    male, clean_male = ipd[ipd["arm_id"] == "male"], clean_ipd[clean_ipd["arm_id"] == "male"]
+    assert reports["male"].n == clean_reports["male"].n and reports["male"].events == clean_reports["male"].events
+    assert km_median(male["time"], male["event"]).median == pytest.approx(km_median(clean_male["time"], clean_male["event"]).median)
+    # With a header row (as WebPlotDigitizer's "x,y" export) the same curve reads the same.
+    raw.to_csv(messy / "curves" / "male.csv", index=False, header=["x", "y"])
+    again = load_curves(messy)
+    assert "header" in {step.step for step in again.cleaning["male"]}
+    assert again.curves["male"].equals(curve_set.curves["male"])
+
+
+def test_arm_ids_stay_text_and_an_arm_of_an_unknown_study_gets_a_note(tmp_path: Path) -> None:
+    _, arms, risk, curves = lung_folder(tmp_path)
+    arms = arms.assign(arm_id=["01", "02"], study_id=["lung", "elsewhere"])
+    risk = risk.assign(arm_id=risk["arm_id"].map({"male": "01", "female": "02"}))
+    folder = write_folder(tmp_path / "ids", arms, risk, {"01": curves["male"], "02": curves["female"]})
+    studies = pd.DataFrame({"study_id": ["lung"]})
+    curve_set = load_curves(folder, studies)
+    assert sorted(curve_set.curves) == ["01", "02"]
+    assert len(curve_set.notes) == 1 and "02" in curve_set.notes[0] and "01" not in curve_set.notes[0]

@@ -136,8 +136,8 @@ def test_k_equals_one() -> None:
 
 
 def test_survival_not_monotone_is_cleaned_and_reported() -> None:
-    result = reconstruct_ipd([0, 1, 2, 3, 4], [1, 0.8, 0.85, 0.6, 0.5], [0, 2], [20, 14])
-    assert result.cleaning["non_monotone"] == 1 and result.n == 20
+    result = reconstruct_ipd([0, 1, 2, 3, 4], [1, 0.8, 0.81, 0.6, 0.5], [0, 2], [20, 14])
+    assert result.cleaned("flattened") == 1 and result.n == 20
 
 
 def test_inconsistent_risk_table(tmp_path: Path) -> None:

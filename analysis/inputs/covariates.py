@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..text.quoting import shown
-from .errors import InputError, Problem
 from .paths import DEFAULT_COVARIATES
+from .reader import numbers, read_csv
 
 __all__ = ["COVARIATE_GROUPS", "STATUSES", "load_covariates", "with_covariates"]
 
@@ -21,45 +21,57 @@ COVARIATE_GROUPS: dict[str, list[str]] = {"prior_lines": [">=5", "<5"], "age": [
 STATUSES = ("sourced", "inferred")
 
 
+#: The columns of a covariates file: per covariate its group, status and source, and
+#: optionally the value itself (median prior lines, median age, high-risk share).
+REQUIRED = ["study_id", *(f"{c}_{part}" for c in COVARIATE_GROUPS for part in ("group", "status", "source"))]
+VALUES: dict[str, tuple[float, float]] = {"prior_lines_median": (0, 30), "age_median": (0, 120), "high_risk_pct": (0, 100)}
+OPTIONAL = [*VALUES, "inference_note"]
+WHAT = "covariates file"
+
+
 def load_covariates(path: str | Path | None = None, studies: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per-study median prior lines and age groups (``data/covariates.csv``), checked:
-    known groups, a status for every group given, a source for every sourced value,
-    and (with ``studies``) study ids that exist in the study table."""
-    path = Path(path) if path is not None else DEFAULT_COVARIATES
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    required = ["study_id"] + [f"{c}_{part}" for c in COVARIATE_GROUPS for part in ("group", "status", "source")]
-    missing = [c for c in required if c not in table]
-    if missing:
-        raise InputError(path, [Problem("(all)", c, "required column is missing") for c in missing], "covariates file")
+    """Per-study median prior lines and age groups (``data/covariates.csv``), checked by
+    the one reader (:func:`~analysis.inputs.reader.read_csv`), then: known groups, a
+    status for every group given, a source for every sourced value, values in range,
+    study ids given once and (with ``studies``) found in the study table."""
+    table = read_csv(Path(path) if path is not None else DEFAULT_COVARIATES, what=WHAT, required=REQUIRED, optional=OPTIONAL,
+                     kind="study", key="study_id")
+    cells = table.cells
     problems = []
-    for _, row in table.iterrows():
-        study = row["study_id"]
+    for column, (low, high) in VALUES.items():
+        parsed = numbers(table, column, low, high, allow_nd=True)
+        problems += [table.problem(i, column, parsed.errors[i]) for i in np.flatnonzero(parsed.errors != "")]
+    for i, row in enumerate(cells.itertuples(index=False)):
+        row = row._asdict()
         for covariate, groups in COVARIATE_GROUPS.items():
             group, status, source = row[f"{covariate}_group"], row[f"{covariate}_status"], row[f"{covariate}_source"]
             if group and group not in groups:
-                problems.append(Problem(study, f"{covariate}_group", f"{shown(group)} is not one of {groups}"))
+                problems.append(table.problem(i, f"{covariate}_group", f"{shown(group)} is not one of {groups}"))
             if group and status not in STATUSES:
-                problems.append(Problem(study, f"{covariate}_status", f"{shown(status)}: say 'sourced' or 'inferred'"))
+                problems.append(table.problem(i, f"{covariate}_status", f"{shown(status)}: say 'sourced' or 'inferred'"))
             if status == "sourced" and not source:
-                problems.append(Problem(study, f"{covariate}_source", "a sourced value needs its source"))
-    if table["study_id"].duplicated().any():
-        problems += [Problem(s, "study_id", "duplicate study_id") for s in table["study_id"][table["study_id"].duplicated()]]
+                problems.append(table.problem(i, f"{covariate}_source", "a sourced value needs its source"))
+    ids = cells["study_id"]
+    problems += [table.problem(i, "study_id", "study_id is empty") for i in np.flatnonzero((ids == "").to_numpy())]
+    problems += [table.problem(i, "study_id", "duplicate study_id") for i in np.flatnonzero(ids.duplicated().to_numpy())]
     if studies is not None:
-        problems += [Problem(s, "study_id", "not in the study table") for s in set(table["study_id"]) - set(studies["study_id"])]
-    if problems:
-        raise InputError(path, problems, "covariates file")
-    return table
+        problems += [table.problem(i, "study_id", "not in the study table")
+                     for i in np.flatnonzero((~ids.isin(set(studies["study_id"]))).to_numpy())]
+    table.refuse(problems)
+    return cells.reindex(columns=[*REQUIRED[:1], *(c for c in cells.columns if c != "study_id")])
 
 
 def with_covariates(studies: pd.DataFrame, covariates: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The study table with categorical ``prior_lines`` and ``age`` columns (and their
-    ``*_status``); a study without a value gets ND, which subgroup analyses leave out."""
+    """The study table with categorical ``prior_lines``, ``age`` and ``high_risk``
+    columns (and their ``*_status``); a study without a value gets ND, which subgroup
+    analyses leave out."""
     covariates = load_covariates(studies=studies) if covariates is None else covariates
-    merged = studies.merge(covariates, on="study_id", how="left")
+    merged = studies[["study_id"]].merge(covariates, on="study_id", how="left")
     for covariate, groups in COVARIATE_GROUPS.items():
-        values = merged[f"{covariate}_group"].replace("", np.nan).fillna("ND")
+        group = merged[f"{covariate}_group"]
+        values = group.where(group.notna() & (group != ""), "ND").astype(str)
         studies = studies.assign(**{
-            covariate: pd.Categorical(values, categories=[*groups, "ND"]),
-            f"{covariate}_status": merged[f"{covariate}_status"].fillna("").to_numpy(),
+            covariate: pd.Categorical(values.to_numpy(), categories=[*groups, "ND"]),
+            f"{covariate}_status": merged[f"{covariate}_status"].where(merged[f"{covariate}_status"].notna(), "").to_numpy(),
         })
     return studies

@@ -1,127 +1,200 @@
-"""Digitized progression-free survival curves: reading and validating a curve folder.
+"""Digitized progression-free survival curves: reading and checking a curve folder.
 
 A curve folder (format in ``data/pfs/README.md``) holds ``arms.csv`` (one row per arm:
 its study and the attributes the analyses group by), ``risk.csv`` (the numbers-at-risk
-tables, long format) and one ``curves/<arm_id>.csv`` per arm (digitized ``time``,
-``survival``). :func:`load_curves` checks everything and reports every problem at once,
-naming file, arm and column; :func:`analysis.survival.reconstruct_arms` turns each arm
-into individual patient data with Guyot's algorithm.
+tables, long format) and one ``curves/<arm_id>.csv`` per arm: a digitizer's export as
+saved. Every file goes through the one checked reader, and :func:`load_curves` reports
+every problem at once, naming the file, the arm and the column.
+
+A digitizer's export is read as it comes: with a header row or without one (two
+columns, time then survival), survival as a fraction or in percent, clicks at a small
+negative time (within :data:`NEGATIVE_TIME` of the curve's length) set to 0. The curve is
+then cleaned by :func:`analysis.survival.clean_curve` (repeated times, rises within
+:data:`~analysis.survival.RISE_TOLERANCE`, the anchor at (0, 1)); rows of the risk table
+after the last click are left out, as Guyot's algorithm cannot use them. Every step that
+changed something is kept in :attr:`CurveSet.cleaning`, with what it moved and by how
+much, for the chapter to show under the plot.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..text.quoting import shown
+from ..survival.reconstruct import RISE_TOLERANCE, CleaningStep, CurveError, clean_curve
 from .errors import InputError, Problem
 from .paths import DEFAULT_CURVES
+from .reader import Table, choices, counts, numbers, read_csv
 from .studies import CATEGORIES
 
-__all__ = ["ARM_COLUMNS", "KINDS", "DOSE_ACTIVITY", "CurveSet", "load_curves"]
+__all__ = ["ARM_COLUMNS", "KINDS", "DOSE_ACTIVITY", "NEGATIVE_TIME", "CurveSet", "load_curves"]
 
-#: What a folder is called in messages.
-WHAT = "curve folder"
-
-
-def _arm_problem(arm: str, column: str, message: str) -> Problem:
-    return Problem(arm, column, message, "arm")
 ARM_COLUMNS = ["arm_id", "study_id", "arm_label", "kind", "source", "dose_activity", "origin", "loading", "costim", "total_events"]
 #: What a curve is: read off a BCMA trial's figure, or not real data at all.
 KINDS = ("digitized", "illustrative")
 DOSE_ACTIVITY = ("active", "inactive", "ND")
+#: Clicks this far before time 0 (a share of the curve's length) are read as time 0.
+NEGATIVE_TIME = 0.02
+#: What a folder is called in messages.
+WHAT = "curve folder"
 
 
 @dataclass(frozen=True)
 class CurveSet:
-    """Arms (one row each), their digitized curves and their numbers-at-risk tables."""
+    """Arms (one row each), their cleaned curves and numbers-at-risk tables, the
+    cleaning of each arm (arm -> steps that changed something), and notes a reader must
+    see (an arm whose study is not in the study table, say)."""
 
     arms: pd.DataFrame
     curves: dict[str, pd.DataFrame]
     risk: dict[str, pd.DataFrame]
     folder: Path
+    cleaning: dict[str, tuple[CleaningStep, ...]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
-def _read(path: Path, problems: list[Problem], arm: str = "(file)") -> pd.DataFrame | None:
+def _arm_problem(arm: str, column: str, message: str) -> Problem:
+    return Problem(arm, column, message, "arm")
+
+
+def _read_curve(path: Path, arm: str, problems: list[Problem]) -> tuple[pd.DataFrame, list[CleaningStep]] | None:
+    """One digitizer export: a header row or none, fraction or percent, small negative
+    times set to 0, then cleaned; None (and the problems) where it cannot be read."""
+    name = f"curves/{path.name}"
     if not path.is_file():
-        problems.append(_arm_problem(arm, "(file)", f"{path} is missing"))
+        problems.append(_arm_problem(arm, "(file)", f"{name} is missing"))
         return None
     try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        problems.append(_arm_problem(arm, "(file)", f"{path.name} cannot be read as CSV: {exc}"))
+        table = read_csv(path, what=f"curve of arm {arm!r}", required=["time", "survival"], kind="point", header=False)
+    except InputError as error:
+        problems.append(_arm_problem(arm, "(file)", f"{name}: a curve is two columns, time and survival, with or without a "
+                                                    f"header ({error.problems[0].message})"))
         return None
+    header = _has_header(table)
+    if header:
+        table = Table(table.cells.iloc[1:].reset_index(drop=True), table.lines[1:], table.path, table.what, table.kind)
+    time, survival = numbers(table, "time"), numbers(table, "survival")
+    for column, parsed in (("time", time), ("survival", survival)):
+        problems += [_arm_problem(arm, column, f"{name} line {table.lines[i]}: {parsed.errors[i] or 'is blank'}")
+                     for i in np.flatnonzero((parsed.errors != "") | parsed.blank)]
+    if (time.errors != "").any() or (survival.errors != "").any() or time.blank.any() or survival.blank.any():
+        return None
+    t, s = time.values, survival.values
+    steps = [CleaningStep("header", 1)] if header else []
+    if s.max() > 1.5:  # a percent scale: no survival fraction exceeds 1.5
+        steps.append(CleaningStep("percent", len(s)))
+        s = s / 100
+    span = t.max() - min(t.min(), 0.0)
+    negative = t < 0
+    if (t < -NEGATIVE_TIME * span).any():
+        first = int(np.argmax(t < -NEGATIVE_TIME * span))
+        problems.append(_arm_problem(arm, "time", f"{name} line {table.lines[first]}: time {t[first]:g} is before 0 by more than "
+                                                  f"{100 * NEGATIVE_TIME:g}% of the curve's length"))
+        return None
+    if negative.any():
+        steps.append(CleaningStep("negative_time", int(negative.sum()), float(-t.min()), "time"))
+        t = np.where(negative, 0.0, t)
+    if len(t) < 2:
+        problems.append(_arm_problem(arm, "survival", f"{name}: fewer than two digitized points"))
+        return None
+    try:
+        t, s, cleaned = clean_curve(t, s, RISE_TOLERANCE)
+    except CurveError as error:
+        problems.append(_arm_problem(arm, "survival", f"{name}: {error}"))
+        return None
+    return pd.DataFrame({"time": t, "survival": s}), [*steps, *cleaned]
 
 
-def _numeric(frame: pd.DataFrame, columns: list[str], arm: str, where: str, problems: list[Problem]) -> bool:
-    ok = True
-    for column in columns:
-        if column not in frame:
-            problems.append(_arm_problem(arm, column, f"{where}: required column is missing"))
-            ok = False
-        elif not pd.api.types.is_numeric_dtype(frame[column]) or frame[column].isna().any():
-            problems.append(_arm_problem(arm, column, f"{where}: values must be numbers, without blanks"))
-            ok = False
-    return ok
+def _has_header(table: Table) -> bool:
+    """Whether the first row of an export is a header (its cells are not numbers)."""
+    first = table.cells.iloc[0]
+    try:
+        [float(cell) for cell in first]
+    except ValueError:
+        return True
+    return False
 
 
-def load_curves(folder: str | Path | None = None) -> CurveSet:
-    """Read and validate a curve folder (default ``data/pfs``)."""
+def load_curves(folder: str | Path | None = None, studies: pd.DataFrame | None = None) -> CurveSet:
+    """Read and check a curve folder (default ``data/pfs``); with ``studies``, an arm
+    whose study is not in the study table gets a note."""
     folder = Path(folder) if folder is not None else DEFAULT_CURVES
     problems: list[Problem] = []
-    arms = _read(folder / "arms.csv", problems)
-    risk_all = _read(folder / "risk.csv", problems)
-    if arms is None or risk_all is None:
+    tables = {}
+    for name, required in (("arms.csv", ARM_COLUMNS), ("risk.csv", ["arm_id", "time", "n_risk"])):
+        try:
+            tables[name] = read_csv(folder / name, what=name, required=required, kind="arm", key="arm_id")
+        except InputError as error:
+            problems += [_arm_problem(p.study, p.column, f"{name}: {p.message}") for p in error.problems]
+        except FileNotFoundError:
+            problems.append(_arm_problem("(file)", "(file)", f"{folder / name} is missing"))
+    if problems:
         raise InputError(folder, problems, WHAT)
-    missing = [c for c in ARM_COLUMNS if c not in arms]
-    if missing:
-        raise InputError(folder / "arms.csv", [_arm_problem("(all)", c, "required column is missing") for c in missing], WHAT)
-    if not {"arm_id", "time", "n_risk"} <= set(risk_all):
-        absent = sorted({"arm_id", "time", "n_risk"} - set(risk_all))
-        raise InputError(folder / "risk.csv", [_arm_problem("(all)", c, "required column is missing") for c in absent], WHAT)
-    duplicated = arms["arm_id"][arms["arm_id"].duplicated()]
-    problems += [_arm_problem(str(a), "arm_id", "arms.csv: duplicate arm_id") for a in duplicated.unique()]
-
+    arms_table, risk_table = tables["arms.csv"], tables["risk.csv"]
+    arms = arms_table.cells
+    problems += [_arm_problem(a, "arm_id", "arms.csv: duplicate arm_id") for a in arms["arm_id"][arms["arm_id"].duplicated()].unique()]
+    problems += [_arm_problem(f"line {arms_table.lines[i]}", "arm_id", "arms.csv: arm_id is empty")
+                 for i in np.flatnonzero((arms["arm_id"] == "").to_numpy())]
     allowed = {"kind": KINDS, "dose_activity": DOSE_ACTIVITY, **{c: tuple(CATEGORIES[c]) for c in ("origin", "loading", "costim")}}
+    canonical = {}
+    for column, options in allowed.items():
+        parsed = choices(arms_table, column, options)
+        problems += [_arm_problem(arms.iloc[i]["arm_id"], column, f"arms.csv: {parsed.errors[i] or 'is blank'}")
+                     for i in np.flatnonzero((parsed.errors != "") | parsed.blank)]
+        canonical[column] = parsed.values
+    events = counts(arms_table, "total_events")
+    problems += [_arm_problem(arms.iloc[i]["arm_id"], "total_events", f"arms.csv: {events.errors[i]}")
+                 for i in np.flatnonzero(events.errors != "")]
+    risk_all = risk_table.cells
+    risk_time, risk_n = numbers(risk_table, "time", 0.0), counts(risk_table, "n_risk")
+    for column, parsed in (("time", risk_time), ("n_risk", risk_n)):
+        problems += [_arm_problem(risk_all.iloc[i]["arm_id"], column, f"risk.csv line {risk_table.lines[i]}: "
+                                                                        f"{parsed.errors[i] or 'is blank'}")
+                     for i in np.flatnonzero((parsed.errors != "") | parsed.blank)]
+    risk_all = risk_all.assign(time=risk_time.values, n_risk=risk_n.values)
     curves: dict[str, pd.DataFrame] = {}
     risk: dict[str, pd.DataFrame] = {}
-    for row in arms.itertuples(index=False):
-        arm = str(row.arm_id)
-        for column, options in allowed.items():
-            if getattr(row, column) not in options:
-                problems.append(_arm_problem(arm, column, f"arms.csv: {shown(getattr(row, column))} is not one of {list(options)}"))
-        if not pd.isna(row.total_events) and (float(row.total_events) < 0 or float(row.total_events) != int(row.total_events)):
-            problems.append(_arm_problem(arm, "total_events", f"arms.csv: {row.total_events!r} is not a whole number >= 0"))
-        curve = _read(folder / "curves" / f"{arm}.csv", problems, arm)
-        if curve is not None and _numeric(curve, ["time", "survival"], arm, f"curves/{arm}.csv", problems):
-            if len(curve) < 2:
-                problems.append(_arm_problem(arm, "survival", f"curves/{arm}.csv: fewer than two digitized points"))
-            elif (curve["survival"] > 1.5).any():
-                problems.append(_arm_problem(arm, "survival", f"curves/{arm}.csv: survival must be 0-1, not percent"))
-            elif (curve["survival"] < 0).any() or (curve["time"] < 0).any():
-                problems.append(_arm_problem(arm, "time", f"curves/{arm}.csv: negative time or survival"))
-            else:
-                curves[arm] = curve
-        table = risk_all[risk_all["arm_id"].astype(str) == arm].sort_values("time")
+    cleaning: dict[str, tuple[CleaningStep, ...]] = {}
+    for i, row in enumerate(arms.itertuples(index=False)):
+        arm = row.arm_id
+        read = _read_curve(folder / "curves" / f"{arm}.csv", arm, problems)
+        steps = [] if read is None else read[1]
+        if read is not None:
+            curves[arm] = read[0]
+        table = risk_all[risk_all["arm_id"] == arm].sort_values("time", kind="stable")
         if table.empty:
             problems.append(_arm_problem(arm, "n_risk", "risk.csv: no numbers-at-risk rows for this arm"))
-        elif _numeric(table, ["time", "n_risk"], arm, "risk.csv", problems):
-            if table["time"].iloc[0] != 0:
-                problems.append(_arm_problem(arm, "time", "risk.csv: the table must start at time 0"))
-            if table["time"].duplicated().any():
-                problems.append(_arm_problem(arm, "time", "risk.csv: a time appears twice"))
-            if (np.diff(table["n_risk"].to_numpy()) > 0).any():
-                problems.append(_arm_problem(arm, "n_risk", "risk.csv: the number at risk increases over time"))
-            if arm in curves and table["time"].max() > curves[arm]["time"].max():
-                problems.append(_arm_problem(arm, "time", "risk.csv: the table runs past the end of the digitized curve"))
-            if not pd.isna(row.total_events) and float(row.total_events) > table["n_risk"].iloc[0]:
-                problems.append(_arm_problem(arm, "total_events", "arms.csv: more events than patients at risk at time 0"))
-            risk[arm] = table.reset_index(drop=True)
-    orphans = sorted(set(risk_all["arm_id"].astype(str)) - set(arms["arm_id"].astype(str)))
+            continue
+        if table[["time", "n_risk"]].isna().any().any():
+            continue  # already reported
+        if table["time"].iloc[0] != 0:
+            problems.append(_arm_problem(arm, "time", "risk.csv: the table must start at time 0"))
+        if table["time"].duplicated().any():
+            problems.append(_arm_problem(arm, "time", "risk.csv: a time appears twice"))
+        if (np.diff(table["n_risk"].to_numpy()) > 0).any():
+            problems.append(_arm_problem(arm, "n_risk", "risk.csv: the number at risk increases over time"))
+        if arm in curves:
+            end = curves[arm]["time"].max()
+            past = table["time"] > end
+            if past.any():
+                steps.append(CleaningStep("risk_after_curve", int(past.sum()), float(table["time"].max() - end), "time"))
+                table = table[~past]
+        if not np.isnan(events.values[i]) and events.values[i] > table["n_risk"].iloc[0]:
+            problems.append(_arm_problem(arm, "total_events", "arms.csv: more events than patients at risk at time 0"))
+        risk[arm] = table.reset_index(drop=True)
+        cleaning[arm] = tuple(steps)
+    orphans = sorted(set(risk_all["arm_id"]) - set(arms["arm_id"]))
     problems += [_arm_problem(a, "arm_id", "risk.csv: arm not listed in arms.csv") for a in orphans]
     if problems:
         raise InputError(folder, problems, WHAT)
-    return CurveSet(arms=arms.assign(arm_id=arms["arm_id"].astype(str)), curves=curves, risk=risk, folder=folder)
+    notes = ()
+    if studies is not None:
+        unknown = sorted(set(arms["arm_id"][~arms["study_id"].isin(set(studies["study_id"]))]))
+        if unknown:
+            notes = (f"{len(unknown)} arm{'s' if len(unknown) != 1 else ''} of the curve folder name a study that is not in the "
+                     f"study table ({', '.join(unknown)}); they are analysed, clustered by the study they name.",)
+    arms = arms.assign(total_events=events.values, **canonical)
+    return CurveSet(arms=arms, curves=curves, risk=risk, folder=folder, cleaning=cleaning, notes=notes)

@@ -30,7 +30,14 @@ class Problem:
     def __str__(self) -> str:
         # Names and values come from the file: quoted, control characters written out,
         # each capped, so that one problem is one short line whatever the file holds.
-        return f"{self.kind} {shown(self.study)}, column {shown(self.column)}: {printable(self.message, MAX_MESSAGE)}"
+        message = printable(self.message, MAX_MESSAGE)
+        if self.study == "(file)":
+            return f"the file: {message}"
+        if self.study == "(all)":
+            return f"column {shown(self.column)}: {message}"
+        if self.column == "(row)":
+            return f"{self.kind} {shown(self.study)}: {message}"
+        return f"{self.kind} {shown(self.study)}, column {shown(self.column)}: {message}"
 
 
 class InputError(ValueError):

@@ -8,36 +8,38 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..text.quoting import shown
 from .paths import DEFAULT_PUBLISHED
+from .reader import read_csv
 
 __all__ = ["load_published"]
 
 
+REQUIRED = ["key", "outcome", "analysis", "group", "statistic", "value", "source"]
+
+
 def load_published(path: str | Path | None = None) -> pd.DataFrame:
-    """The published numbers that the book sets beside its own (``data/published.csv``).
+    """The published numbers that the book sets beside its own (``data/published.csv``),
+    read by the one checked reader.
 
     Columns: ``key``, ``outcome``, ``analysis``, ``group``, ``statistic``, ``value`` (as
     printed, e.g. ``"80.3"`` or ``"<0.0001"``), ``source``. Adds ``relation`` (``"="`` or
-    ``"<"``), the numeric ``number`` and the printed ``decimals``.
+    ``"<"``), the numeric ``number`` and the printed ``decimals``. A key must be
+    ``outcome:analysis:group:statistic`` of its row, given once; a value a number.
     """
-    path = Path(path) if path is not None else DEFAULT_PUBLISHED
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    required = ["key", "outcome", "analysis", "group", "statistic", "value", "source"]
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        raise InputError(path, [Problem("(all)", c, "required column is missing") for c in missing], "published numbers")
-    duplicated = table["key"][table["key"].duplicated()]
-    if not duplicated.empty:
-        raise InputError(path, [Problem(k, "key", "duplicate key", "number") for k in duplicated], "published numbers")
-    text = table["value"].str.strip()
-    table["relation"] = np.where(text.str.startswith("<"), "<", "=")
+    table = read_csv(Path(path) if path is not None else DEFAULT_PUBLISHED, what="published numbers", required=REQUIRED,
+                     kind="number", key="key")
+    cells = table.cells.copy()
+    problems = []
+    keys = cells["key"]
+    problems += [table.problem(i, "key", "duplicate key") for i in np.flatnonzero(keys.duplicated().to_numpy())]
+    expected = cells["outcome"] + ":" + cells["analysis"] + ":" + cells["group"] + ":" + cells["statistic"]
+    problems += [table.problem(i, "key", f"is not outcome:analysis:group:statistic of its row ({shown(expected.iloc[i])})")
+                 for i in np.flatnonzero((keys != expected).to_numpy())]
+    text = cells["value"]
+    relation = np.where(text.str.startswith("<"), "<", "=")
     digits = text.str.lstrip("<").str.strip()
-    bad = [k for k, d in zip(table["key"], digits) if not re.fullmatch(r"-?\d+(\.\d+)?", d)]
-    if bad:
-        raise InputError(path, [Problem(k, "value", "not a number", "number") for k in bad], "published numbers")
-    table["number"] = digits.astype(float)
-    table["decimals"] = digits.str.partition(".")[2].str.len()
-    return table
-
-
+    problems += [table.problem(i, "value", f"{shown(text.iloc[i])} is not a number (or <number)")
+                 for i, d in enumerate(digits) if not re.fullmatch(r"-?\d+(\.\d+)?", d)]
+    table.refuse(problems)
+    return cells.assign(relation=relation, number=digits.astype(float), decimals=digits.str.partition(".")[2].str.len())

@@ -10,7 +10,6 @@ column.
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +23,18 @@ from ..text.numbers import number
 from ..text.quoting import shown
 from .errors import Problem, StudyDataError
 from .paths import DEFAULT_STUDIES
+from .reader import Parsed, choices, counts, numbers, read_csv
+from .reader import dates as read_dates
+from .reader import percents as read_percents
 
 __all__ = [
     "CATEGORIES",
     "OUTCOMES",
+    "ADDED_OUTCOMES",
+    "ALL_OUTCOMES",
+    "LATE_HARMS",
+    "CHOICE_COLUMNS",
+    "PRIMARY_SOURCES",
     "ExtractionRules",
     "RULE_OPTIONS",
     "COUNT_COLUMNS",
@@ -44,7 +51,7 @@ CATEGORIES: dict[str, list[str]] = {
     "costim": ["4-1BB", "CD28", "ND"],
 }
 
-#: Outcome -> denominator column.
+#: Outcome -> denominator column: the outcomes of the paper.
 OUTCOMES: dict[str, str] = {
     "crs_any": "n_safety",
     "crs_severe": "n_safety",
@@ -52,8 +59,13 @@ OUTCOMES: dict[str, str] = {
     "orr": "n_response",
     "cr": "n_response",
 }
+#: The late and serious harms a table may report (counts of the patients evaluable for safety).
+LATE_HARMS = ("movement", "cranial_palsy", "spm", "tcell_malignancy", "infection_g3", "nonrelapse_death")
+#: Outcomes a table may add: ICANS apart from other neurotoxicity, and the late harms.
+ADDED_OUTCOMES: dict[str, str] = {"icans": "n_safety", **{harm: "n_safety" for harm in LATE_HARMS}}
+ALL_OUTCOMES: dict[str, str] = {**OUTCOMES, **ADDED_OUTCOMES}
 
-#: Published percentage column -> its denominator.
+#: Published percentage column -> its denominator (the columns of the paper's Table 1).
 PERCENT_COLUMNS: dict[str, str] = {
     "crs_g12_pct": "n_safety",
     "crs_g3_pct": "n_safety",
@@ -64,13 +76,47 @@ PERCENT_COLUMNS: dict[str, str] = {
     "cr_vgpr_pct": "n_response",
 }
 TEXT_COLUMNS = ["study_id", "product", "binder", "expansion", "loading", "costim"]
-#: Optional: objective response given directly, for reports that print ORR but not its
-#: CR/VGPR/PR split. When given it is the cohort's ORR; a split that is also known must agree.
-OPTIONAL_PERCENT_COLUMNS: dict[str, str] = {"orr_pct": "n_response"}
+#: Optional percentage columns a table may add: objective response given directly (for
+#: reports that print ORR but not its split; a split also given must agree), any-grade
+#: CRS (for reports without a grade split), ICANS apart from other neurotoxicity, and the
+#: late and serious harms (all of the patients evaluable for safety).
+OPTIONAL_PERCENT_COLUMNS: dict[str, str] = {
+    "orr_pct": "n_response",
+    "crs_any_pct": "n_safety",
+    "icans_pct": "n_safety",
+    "movement_pct": "n_safety",
+    "cranial_palsy_pct": "n_safety",
+    "spm_pct": "n_safety",
+    "tcell_malignancy_pct": "n_safety",
+    "infection_g3_pct": "n_safety",
+    "nonrelapse_death_pct": "n_safety",
+}
 REQUIRED_COLUMNS = TEXT_COLUMNS + ["n_safety", "n_response"] + list(PERCENT_COLUMNS)
-OPTIONAL_TEXT_COLUMNS = ["registration", "car_product", "refs", "dose", "conditioning", "phase", "source"]
+OPTIONAL_TEXT_COLUMNS = ["registration", "car_product", "trial", "refs", "dose", "conditioning", "phase", "source",
+                         "late_harm_notes"]
+#: Optional columns with a fixed set of values (documented in ``data/README.md``).
+CHOICE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "neurotox_definition": ("any", "icans", "investigator"),
+    "source_type": ("journal", "regulatory", "conference", "secondary"),
+    "population": ("relapsed/refractory", "newly diagnosed", "prior anti-BCMA"),
+    "design": ("single-arm", "randomized"),
+    "response_denominator": ("infused", "itt"),
+    "cell_source": ("autologous", "allogeneic"),
+}
+DATE_COLUMNS = ("data_cut", "publication_date")
+#: Every optional column a study table may have (any other column is refused, with a
+#: "did you mean" where a known name is close).
+OPTIONAL_COLUMNS: list[str] = []  # filled in below, once every group is defined
+#: Published median PFS (months, with its 95% CI) and median follow-up of a cohort.
+MONTH_COLUMNS = ("pfs_median", "pfs_ci_low", "pfs_ci_high", "followup_months")
+#: Sources whose numbers enter the main analysis; the others enter a sensitivity analysis.
+PRIMARY_SOURCES = ("journal", "regulatory")
 # Marker for "not disclosed" in a percentage column (Table 1 writes "ND").
 NOT_DISCLOSED = "ND"
+#: The event counts the loader derives (besides the imputation flags).
+DERIVED = ["crs_any", "crs_severe", "neurotox", "orr", "cr", "vgpr", "pr", "icans", *LATE_HARMS]
+#: The note of a cohort whose "neurotoxicity" is ICANS only.
+MOVED_NOTE = "its neurotoxicity is ICANS only (neurotox_definition): counted as ICANS, not as neurotoxicity of any kind"
 
 Treatment = Literal["zero", "missing"]
 
@@ -211,79 +257,10 @@ _CATEGORY_MAPS: dict[str, tuple[str, Callable[[str], str | None]]] = {
 # --- reading -----------------------------------------------------------------------------
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise FileNotFoundError(f"study table not found: {path}")
-    if not path.is_file():
-        raise FileNotFoundError(f"study table is not a file: {path}")
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise StudyDataError(path, [Problem("(file)", "(all)", f"cannot be read ({exc.strerror})")]) from None
-    if not content.strip():
-        raise StudyDataError(path, [Problem("(file)", "(all)", "the file is empty")])
-    try:
-        raw = pd.read_csv(io.BytesIO(content), dtype=str, keep_default_na=False, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise StudyDataError(
-            path, [Problem("(file)", "(all)", f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise StudyDataError(path, [Problem("(file)", "(all)", f"not a valid CSV file: {str(exc)[:200]}")]) from None
-    return raw.apply(lambda col: col.str.strip())
-
-
 def _round_half_up(x: np.ndarray) -> np.ndarray:
     # The tiny offset keeps exact halves (e.g. 12.5) from rounding down through
     # floating-point error in pct * n / 100.
     return np.floor(x + 0.5 + 1e-9)
-
-
-@dataclass(frozen=True)
-class _Column:
-    """One column parsed for every study at once: numbers (NaN where not a number),
-    masks for blank and ND cells, and an error message per cell ("" where fine)."""
-
-    values: np.ndarray
-    blank: np.ndarray
-    nd: np.ndarray
-    errors: np.ndarray
-
-
-def _parse_counts(text: pd.Series, allow_nd: bool = False) -> _Column:
-    """Whole non-negative numbers; blank (and ``ND`` where allowed) are not errors."""
-    blank = (text == "").to_numpy()
-    nd = (text.str.upper() == NOT_DISCLOSED).to_numpy() & allow_nd
-    number = pd.to_numeric(text.where(~(blank | nd)), errors="coerce").to_numpy(dtype=float)
-    errors = np.full(len(text), "", dtype=object)
-    given = ~(blank | nd)
-    with np.errstate(invalid="ignore"):
-        not_number = given & np.isnan(number)
-        not_whole = given & ~not_number & (~np.isfinite(number) | (number != np.round(number)))
-        negative = given & ~not_number & ~not_whole & (number < 0)
-    for mask, words in ((not_number, "is not a number"), (not_whole, "is not a whole number"), (negative, "is negative")):
-        for i in np.flatnonzero(mask):
-            errors[i] = f"{shown(text.iloc[i])} {words}"
-    number[not_number | not_whole | negative] = np.nan
-    return _Column(number, blank, nd, errors)
-
-
-def _parse_percents(text: pd.Series) -> _Column:
-    """Percentages in [0, 100]; blank and ``ND`` are not errors."""
-    blank = (text == "").to_numpy()
-    nd = (text.str.upper() == NOT_DISCLOSED).to_numpy()
-    given = ~(blank | nd)
-    number = pd.to_numeric(text.str.rstrip("%").where(given), errors="coerce").to_numpy(dtype=float)
-    errors = np.full(len(text), "", dtype=object)
-    with np.errstate(invalid="ignore"):
-        not_number = given & np.isnan(number)
-        out_of_range = given & ~not_number & ~((number >= 0) & (number <= 100))
-    for i in np.flatnonzero(not_number):
-        errors[i] = f"{shown(text.iloc[i])} is not a percentage (a number, blank, or ND)"
-    for i in np.flatnonzero(out_of_range):
-        errors[i] = f"{shown(text.iloc[i])} is not a percentage between 0 and 100"
-    number[not_number | out_of_range] = np.nan
-    return _Column(number, blank, nd, errors)
 
 
 def _decimals(text: pd.Series) -> np.ndarray:
@@ -292,7 +269,7 @@ def _decimals(text: pd.Series) -> np.ndarray:
 
 
 def load_studies(
-    path: str | Path | None = None, rules: ExtractionRules | None = None
+    path: str | Path | None = None, rules: ExtractionRules | None = None, *, require_outcome: bool = True
 ) -> pd.DataFrame:
     """Read, validate and derive the study table.
 
@@ -303,6 +280,10 @@ def load_studies(
         defaults to that file.
     rules
         How unreported outcomes become counts; defaults to the paper's choices.
+    require_outcome
+        Refuse a table in which no cohort reports any outcome under ``rules`` (the
+        default); ``False`` reads it anyway (a sensitivity analysis that flips a rule
+        may leave nothing to pool, which it says).
 
     Returns
     -------
@@ -322,22 +303,15 @@ def load_studies(
     """
     path = Path(path) if path is not None else DEFAULT_STUDIES
     rules = rules or ExtractionRules()
-    raw = _read_csv(path)
-
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    if missing:
-        hint = ""
-        if len(raw.columns) == 1 and (";" in raw.columns[0] or "\t" in raw.columns[0]):
-            hint = " (the file does not look comma-separated)"
-        raise StudyDataError(
-            path, [Problem("(all)", c, f"required column is missing{hint}") for c in missing]
-        )
+    table = read_csv(path, what="study table", required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS, kind="study",
+                     key="study_id", error=StudyDataError)
+    raw = table.cells
     if raw.empty:
-        raise StudyDataError(path, [Problem("(file)", "(all)", "the table has no studies")])
+        raise StudyDataError(path, [Problem("(file)", "(all)", "the table has no studies", "file")])
 
     ids = raw["study_id"]
     rows = len(raw)
-    study = np.where(ids == "", [f"row {i + 2}" for i in range(rows)], ids)
+    study = table.names()
     found: list[tuple[int, int, Problem]] = []  # (row, column order, problem): sorted at the end
 
     def flag(mask: np.ndarray, column: str, order: int, message: Callable[[int], str]) -> None:
@@ -347,29 +321,29 @@ def load_studies(
     flag((ids == "").to_numpy(), "study_id", 0, lambda i: "study_id is empty")
     for sid in ids[ids.duplicated() & (ids != "")].unique():
         where = np.flatnonzero(ids == sid)
-        file_rows = ", ".join(str(i + 2) for i in where)
-        found.append((int(where[0]), 0, Problem(sid, "study_id", f"duplicate study_id (file rows {file_rows})")))
+        file_rows = ", ".join(str(table.lines[i]) for i in where)
+        found.append((int(where[0]), 0, Problem(sid, "study_id", f"duplicate study_id (file lines {file_rows})")))
 
     sizes: dict[str, np.ndarray] = {}
     for order, column in enumerate(("n_safety", "n_response"), start=1):
-        parsed = _parse_counts(raw[column])
+        parsed = counts(table, column)
         flag(parsed.errors != "", column, order, lambda i, e=parsed.errors: e[i])
         flag(parsed.blank, column, order, lambda i: "sample size is blank")
         flag(parsed.values == 0, column, order, lambda i: "sample size must be at least 1")
         sizes[column] = np.where(parsed.values >= 1, parsed.values, np.nan)
 
-    percents: dict[str, _Column] = {}
-    counts: dict[str, _Column | None] = {}
+    percents: dict[str, Parsed] = {}
+    given_counts: dict[str, Parsed | None] = {}
     given_columns = {**PERCENT_COLUMNS, **{c: d for c, d in OPTIONAL_PERCENT_COLUMNS.items()
                                            if c in raw.columns or _COUNT_OF[c] in raw.columns}}
     for order, (column, denominator) in enumerate(given_columns.items(), start=10):
-        pct = percents[column] = _parse_percents(raw[column] if column in raw.columns else pd.Series([""] * rows))
+        pct = percents[column] = read_percents(table, column)
         flag(pct.errors != "", column, order, lambda i, e=pct.errors: e[i])
         count_column = _COUNT_OF[column]
         if count_column not in raw.columns:
-            counts[column] = None
+            given_counts[column] = None
             continue
-        cnt = counts[column] = _parse_counts(raw[count_column], allow_nd=True)
+        cnt = given_counts[column] = counts(table, count_column, allow_nd=True)
         flag(cnt.errors != "", count_column, order, lambda i, e=cnt.errors: e[i])
         n = sizes[denominator]
         with np.errstate(invalid="ignore"):
@@ -378,7 +352,7 @@ def load_studies(
             both = ~np.isnan(cnt.values) & ~np.isnan(pct.values) & ~np.isnan(n)
             # A row giving both must agree: the printed percentage rounds from count / n.
             gap = np.abs(100 * cnt.values / n - pct.values)
-            tolerance = 0.5 * 10.0 ** -_decimals(raw[column]) + 1e-9
+            tolerance = 0.5 * 10.0 ** -_decimals(raw[column] if column in raw else pd.Series([""] * rows)) + 1e-9
         flag(both & (gap > tolerance), count_column, order,
              lambda i, c=cnt, p=pct, col=column, n=n: f"{c.values[i]:g} of {n[i]:g} is {number(100 * c.values[i] / n[i])}%, "
              f"but {col} gives {p.values[i]:g}%")
@@ -394,21 +368,39 @@ def load_studies(
             except ValueError as exc:
                 dose_errors[text] = str(exc)
         flag(raw["dose"].isin(list(dose_errors)).to_numpy(), "dose", 31, lambda i: dose_errors[raw["dose"].iloc[i]])
+    described: dict[str, np.ndarray] = {}
+    for order, (column, options) in enumerate(CHOICE_COLUMNS.items(), start=32):
+        parsed = choices(table, column, options, allow_nd=True)
+        flag(parsed.errors != "", column, order, lambda i, e=parsed.errors: e[i])
+        described[column] = np.where(parsed.values == None, "", parsed.values)  # noqa: E711 -- blank, ND or unread
+    for order, column in enumerate(DATE_COLUMNS, start=38):
+        parsed = read_dates(table, column)
+        flag(parsed.errors != "", column, order, lambda i, e=parsed.errors: e[i])
+        described[column] = np.where(parsed.values == None, "", parsed.values)  # noqa: E711
+    months = {}
+    for order, column in enumerate(MONTH_COLUMNS, start=40):
+        months[column] = numbers(table, column, 0.0, 600.0, allow_nd=True)
+        flag(months[column].errors != "", column, order, lambda i, e=months[column].errors: e[i])
+    with np.errstate(invalid="ignore"):
+        low, median, high = (months[c].values for c in ("pfs_ci_low", "pfs_median", "pfs_ci_high"))
+        flag((low > median) | (median > high) | (low > high), "pfs_median", 44,
+             lambda i: f"the median PFS and its CI are not in order (low {low[i]:g}, median {median[i]:g}, high {high[i]:g})")
 
     categories: dict[str, pd.Series] = {}
-    for order, (out_col, (in_col, mapper)) in enumerate(_CATEGORY_MAPS.items(), start=40):
+    for order, (out_col, (in_col, mapper)) in enumerate(_CATEGORY_MAPS.items(), start=50):
         mapping = {text: mapper(text) for text in raw[in_col].unique()}
         categories[out_col] = raw[in_col].map(mapping)
         flag(categories[out_col].isna().to_numpy(), in_col, order, lambda i, c=in_col, o=out_col: (
             f"unknown {o} {shown(raw[c].iloc[i])} (see data/README.md for the accepted wording; "
             f"categories: {', '.join(CATEGORIES[o])})"))
 
-    events, imputed = _derive(percents, counts, sizes, rules)
+    definition = described["neurotox_definition"]
+    events, imputed, moved = _derive(percents, given_counts, sizes, rules, definition)
     if "orr_pct" in percents:
         # Only a split given in full (no blank or ND imputed by a rule) must add up to ORR.
         explicit = np.ones(rows, dtype=bool)
         for column in ("cr_pct", "vgpr_pct", "pr_pct"):
-            pct, cnt = percents[column], counts[column]
+            pct, cnt = percents[column], given_counts[column]
             value_given = ~np.isnan(pct.values) | (cnt is not None and ~np.isnan(cnt.values))
             explicit &= value_given
         split = events["cr"] + events["vgpr"] + events["pr"]
@@ -416,7 +408,16 @@ def load_studies(
             disagree = explicit & ~np.isnan(split) & (split != events["orr"])
         flag(disagree, "orr_pct", 59, lambda i: (
             f"objective response {events['orr'][i]:g} does not equal CR + VGPR + PR = {split[i]:g}"))
-    for order, (outcome, denominator) in enumerate(OUTCOMES.items(), start=60):
+    if "crs_any_pct" in percents:
+        bands = _band_values(percents, given_counts, sizes)
+        direct = _given_value(percents["crs_any_pct"], given_counts["crs_any_pct"], sizes["n_safety"])
+        with np.errstate(invalid="ignore"):
+            off = ~np.isnan(direct) & ~np.isnan(bands[0]) & ~np.isnan(bands[1]) & (np.abs(bands[0] + bands[1] - direct) > 1)
+            below = ~np.isnan(direct) & ((bands[0] > direct) | (bands[1] > direct))
+        flag(off, "crs_any_pct", 60, lambda i: (
+            f"CRS of any grade ({direct[i]:g}) is not grade 1–2 plus grade ≥3 ({bands[0][i]:g} + {bands[1][i]:g})"))
+        flag(below & ~off, "crs_any_pct", 60, lambda i: f"CRS of any grade ({direct[i]:g}) is below one of its grade bands")
+    for order, (outcome, denominator) in enumerate(ALL_OUTCOMES.items(), start=61):
         with np.errstate(invalid="ignore"):
             over = events[outcome] > sizes[denominator]
         flag(over, outcome, order, lambda i, o=outcome, d=denominator: (
@@ -425,7 +426,7 @@ def load_studies(
     if found:
         found.sort(key=lambda item: (item[0], item[1]))
         raise StudyDataError(path, [p for _, _, p in found])
-    if all(np.isnan(events[outcome]).all() for outcome in OUTCOMES):
+    if require_outcome and all(np.isnan(events[outcome]).all() for outcome in (*OUTCOMES, "icans")):
         # Nothing any chapter could pool: say so here rather than in ten notes.
         raise StudyDataError(path, [Problem("(all)", ", ".join(PERCENT_COLUMNS), (
             "no cohort reports any outcome (every CRS, neurotoxicity and response value is ND or blank "
@@ -435,6 +436,7 @@ def load_studies(
     for column in OPTIONAL_TEXT_COLUMNS:
         out[column] = raw[column] if column in raw.columns else ""
     out["car_product"] = out["car_product"].where(out["car_product"] != "", out["product"])
+    out["trial"] = out["trial"].where(out["trial"] != "", out["product"])
     out["label"] = out["product"] + " (" + out["study_id"] + ")"
     out["n_safety"] = sizes["n_safety"].astype(int)
     out["n_response"] = sizes["n_response"].astype(int)
@@ -442,10 +444,18 @@ def load_studies(
     for out_col, (in_col, _) in _CATEGORY_MAPS.items():
         out[out_col] = pd.Categorical(categories[out_col], categories=CATEGORIES[out_col])
         out[f"{out_col}_published"] = raw[in_col]
-    for column in ["crs_any", "crs_severe", "neurotox", "orr", "cr", "vgpr", "pr"]:
+    for column in DERIVED:
         out[column] = pd.array([None if np.isnan(v) else int(v) for v in events[column]], dtype="Int64")
         out[f"{column}_imputed"] = imputed[column]
-    out["extraction_notes"] = _rounding_notes(percents, counts, sizes)
+    for column, values in described.items():
+        out[column] = values
+    # Without a source type (the paper's table), every cohort is from the source the table cites.
+    out["primary_source"] = [t in ("", *PRIMARY_SOURCES) for t in described["source_type"]]
+    for column, parsed in months.items():
+        out[column] = parsed.values
+    notes = _rounding_notes(percents, given_counts, sizes)
+    out["extraction_notes"] = [
+        "; ".join(part for part in (note, MOVED_NOTE if m else "") if part) for note, m in zip(notes, moved)]
     return out
 
 
@@ -455,18 +465,40 @@ _COUNT_OF: dict[str, str] = {
 }
 COUNT_COLUMNS = list(_COUNT_OF.values())
 _DENOMINATOR = {**PERCENT_COLUMNS, **OPTIONAL_PERCENT_COLUMNS}
+OPTIONAL_COLUMNS.extend([*OPTIONAL_TEXT_COLUMNS, *COUNT_COLUMNS, *OPTIONAL_PERCENT_COLUMNS, *CHOICE_COLUMNS, *DATE_COLUMNS,
+                         *MONTH_COLUMNS])
+
+
+def _given_value(pct: Parsed, cnt: Parsed | None, n: np.ndarray) -> np.ndarray:
+    """A category's events where the table gives a number (count, else percentage of n);
+    NaN where it is blank or ND."""
+    value = np.where(pct.given, _round_half_up(pct.values * n / 100), np.nan)
+    if cnt is not None:
+        value = np.where(cnt.given, cnt.values, np.where(cnt.nd, np.nan, value))
+    return value
+
+
+def _band_values(percents: dict[str, Parsed], counts: dict[str, Parsed | None], sizes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The CRS grade bands (1–2, ≥3) where the table gives them."""
+    return tuple(_given_value(percents[c], counts[c], sizes["n_safety"]) for c in ("crs_g12_pct", "crs_g3_pct"))
 
 
 def _derive(
-    percents: dict[str, _Column], counts: dict[str, _Column | None], sizes: dict[str, np.ndarray], rules: ExtractionRules
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Event counts of every study (NaN: unknown) from its counts or percentages, and per
+    percents: dict[str, Parsed], counts: dict[str, Parsed | None], sizes: dict[str, np.ndarray], rules: ExtractionRules,
+    definition: np.ndarray,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """Event counts of every study (NaN: unknown) from its counts or percentages; per
     outcome the studies whose count rests on a zero the extraction rules assumed for a
-    category the source left blank (not a zero the source printed)."""
+    category the source left blank (not a zero the source printed); and the studies
+    whose printed neurotoxicity is ICANS only (``definition``), counted as ICANS."""
     not_disclosed = 0.0 if rules.not_disclosed == "zero" else np.nan
     assumed: dict[str, np.ndarray] = {}
+    rows = len(sizes["n_safety"])
 
     def category(column: str, absent: Treatment) -> np.ndarray:
+        if column not in percents:  # an optional category the table does not have
+            assumed[column] = np.zeros(rows, dtype=bool)
+            return np.full(rows, np.nan)
         pct, cnt = percents[column], counts[column]
         from_pct = _round_half_up(pct.values * sizes[_DENOMINATOR[column]] / 100)
         value = np.where(pct.nd, not_disclosed, np.where(pct.blank, 0.0 if absent == "zero" else np.nan, from_pct))
@@ -478,12 +510,25 @@ def _derive(
         assumed[column] = blank & (absent == "zero")
         return value
 
+    def listed(column: str) -> np.ndarray:
+        """Whether the table prints anything (a number or ND) for the category."""
+        if column not in percents:
+            return np.zeros(rows, dtype=bool)
+        given = ~percents[column].blank
+        return given | (~counts[column].blank if counts[column] is not None else False)
+
     response = rules.unreported_response
+    # Any-grade CRS printed without a grade split: it is the cohort's CRS, and the bands
+    # are unknown rather than assumed zero (a band printed beside it is used, the other
+    # derived from the two).
+    any_grade = category("crs_any_pct", "missing")
+    has_any = ~np.isnan(any_grade)
+    g12_listed, g3_listed = listed("crs_g12_pct"), listed("crs_g3_pct")
     mild = category("crs_g12_pct", rules.unreported_crs_grade)
     severe = category("crs_g3_pct", rules.unreported_crs_grade)
-    combined_given = ~percents["cr_vgpr_pct"].blank
-    if counts["cr_vgpr_pct"] is not None:
-        combined_given |= ~counts["cr_vgpr_pct"].blank
+    severe = np.where(has_any & ~g3_listed, np.where(g12_listed, any_grade - mild, np.nan), severe)
+    mild_assumed, severe_assumed = assumed["crs_g12_pct"] & ~has_any, assumed["crs_g3_pct"] & ~has_any
+    combined_given = listed("cr_vgpr_pct")
     # Only CR + VGPR combined is published: ORR is complete, CR is a choice.
     combined = category("cr_vgpr_pct", "missing")
     pr = category("pr_pct", response)
@@ -496,28 +541,37 @@ def _derive(
         direct = category("orr_pct", "missing")
         orr_assumed &= np.isnan(direct)
         orr = np.where(np.isnan(direct), orr, direct)
+    neurotox = category("neurotox_pct", rules.unreported_neurotox)
+    icans = category("icans_pct", "missing")
+    moved = (definition == "icans") & listed("neurotox_pct")
+    icans = np.where(moved & np.isnan(icans), neurotox, icans)
+    neurotox = np.where(moved, np.nan, neurotox)
     events = {
-        "crs_any": mild + severe,
+        "crs_any": np.where(has_any, any_grade, mild + severe),
         "crs_severe": severe,
-        "neurotox": category("neurotox_pct", rules.unreported_neurotox),
+        "neurotox": neurotox,
         "orr": orr,
         "cr": cr,
         "vgpr": vgpr,
         "pr": pr,
+        "icans": icans,
+        **{harm: category(f"{harm}_pct", "missing") for harm in LATE_HARMS},
     }
     imputed = {
-        "crs_any": assumed["crs_g12_pct"] | assumed["crs_g3_pct"],
-        "crs_severe": assumed["crs_g3_pct"],
-        "neurotox": assumed["neurotox_pct"],
+        "crs_any": mild_assumed | severe_assumed,
+        "crs_severe": severe_assumed,
+        "neurotox": assumed["neurotox_pct"] & ~moved,
         "orr": orr_assumed,
         "cr": ~combined_given & assumed["cr_pct"],
         "vgpr": ~combined_given & assumed["vgpr_pct"],
         "pr": assumed["pr_pct"],
+        "icans": np.zeros(rows, dtype=bool),
+        **{harm: np.zeros(rows, dtype=bool) for harm in LATE_HARMS},
     }
-    return events, {o: mask & ~np.isnan(events[o]) for o, mask in imputed.items()}
+    return events, {o: mask & ~np.isnan(events[o]) for o, mask in imputed.items()}, moved
 
 
-def _rounding_notes(percents: dict[str, _Column], counts: dict[str, _Column | None], sizes: dict[str, np.ndarray]) -> list[str]:
+def _rounding_notes(percents: dict[str, Parsed], counts: dict[str, Parsed | None], sizes: dict[str, np.ndarray]) -> list[str]:
     """Per study: the percentages used that no whole count of the denominator rounds to."""
     notes: list[list[str]] = [[] for _ in range(len(sizes["n_safety"]))]
     for column, pct in percents.items():

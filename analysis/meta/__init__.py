@@ -14,7 +14,7 @@ engine knows nothing of files, prose, the paper or the book.
 
 from .bias import EggerTest, egger_test
 from .escalc import TRANSFORMS, clopper_pearson
-from .estimators import CI_METHODS, TAU2_METHODS, ConvergenceError, fit_random_effects
+from .estimators import CI_METHODS, TAU2_METHODS, ConvergenceError, HKSJFallbackWarning, VarianceRatioWarning, fit_random_effects
 from .gosh import GoshResult, gosh
 from .heterogeneity import HeterogeneityCI, heterogeneity_ci
 from .influence import influence, leave_one_out
@@ -27,6 +27,8 @@ __all__ = [
     "TAU2_METHODS",
     "CI_METHODS",
     "ConvergenceError",
+    "VarianceRatioWarning",
+    "HKSJFallbackWarning",
     "fit_random_effects",
     "pool_proportions",
     "subgroup_analysis",

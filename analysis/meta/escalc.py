@@ -97,6 +97,9 @@ TRANSFORMS: dict[str, Transform] = {
     ),
 }
 
+#: The largest sample size pooled: beyond it, floats no longer hold every whole number.
+MAX_N = 2.0**53
+
 #: Where a continuity correction is added (metafor's ``to`` argument of escalc).
 CORRECTION_TARGETS = ("only0", "all", "if0all", "none")
 #: Prediction interval: "z" is metafor's predict() (the CI's quantile: normal, or t on
@@ -169,6 +172,7 @@ def count_problems(x: np.ndarray, n: np.ndarray) -> np.ndarray:
         (np.isnan(x) != np.isnan(n), "events and n must both be given or both be NaN"),
         (given & (np.isinf(x) | np.isinf(n)), "events and n must be finite"),
         (given & (n <= 0), "n must be positive"),
+        (given & (n > MAX_N), "n must be at most 2**53, where floating point still counts one by one"),
         (given & (x < 0), "events must not be negative"),
         (given & (x > n), "events must not exceed n"),
     ]

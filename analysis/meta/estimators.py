@@ -39,6 +39,8 @@ __all__ = [
     "ERRORS",
     "RandomEffectsFit",
     "ConvergenceError",
+    "VarianceRatioWarning",
+    "HKSJFallbackWarning",
     "fit_random_effects",
     "Design",
     "inverse_variance_weights",
@@ -74,6 +76,16 @@ _MAD = 1.4826  # R's mad() constant
 _MAX_HALVINGS = 2100
 # rma.uni warns when max(v) / min(v) >= 1 / evtol, evtol = 1e-7.
 _VARIANCE_RATIO = 1e7
+
+
+class VarianceRatioWarning(UserWarning):
+    """metafor's warning that the sampling variances span seven orders of magnitude or
+    more, so that its results may not be stable."""
+
+
+class HKSJFallbackWarning(UserWarning):
+    """The Hartung–Knapp interval needs more studies than coefficients; where a
+    meta-analysis has no residual degrees of freedom the z interval is used (as metafor)."""
 
 
 class ConvergenceError(ValueError):
@@ -452,6 +464,7 @@ def _warn_variance_ratio(d: Design) -> None:
         warnings.warn(
             "Ratio of largest to smallest sampling variance extremely large" + where
             + ". May not be able to obtain stable results (metafor's warning).",
+            VarianceRatioWarning,
             stacklevel=4,
         )
 
@@ -548,6 +561,7 @@ def fit_random_effects(
             warnings.warn(
                 f"ci={ci!r} needs more studies than coefficients; z used for "
                 f"{int((~knha).sum())} meta-analyses with k = {p}",
+                HKSJFallbackWarning,
                 stacklevel=3,
             )
         rss = study_sum(w * e**2)

@@ -9,6 +9,7 @@ arrays, :class:`SubgroupAnalysis` a comparison of subgroups.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -17,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from .escalc import TRANSFORMS, Options
-from .estimators import RandomEffectsFit
+from .estimators import RandomEffectsFit, VarianceRatioWarning
 from .heterogeneity import HeterogeneityCI, heterogeneity_ci
 from .report import batch_report, fit_report, short_repr, subgroup_report
 
@@ -115,8 +116,11 @@ class PooledProportion:
         whose tau^2 is not a normal-normal one, and for a single study."""
         if self.method != "inverse-variance" or self.k < 2:
             return None
-        return heterogeneity_ci(self.studies["events"], self.studies["n"], transform=self.transform,
-                                tau2=self.tau2_method, level=self.level, add=self.add, to=self.to)
+        with warnings.catch_warnings():
+            # Pooling these studies has warned of their variances already.
+            warnings.simplefilter("ignore", VarianceRatioWarning)
+            return heterogeneity_ci(self.studies["events"], self.studies["n"], transform=self.transform,
+                                    tau2=self.tau2_method, level=self.level, add=self.add, to=self.to)
 
 
 @dataclass(frozen=True, repr=False)

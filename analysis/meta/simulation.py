@@ -92,6 +92,8 @@ def coverage_simulation(
     standard error ``mc_se``, ``mean_width`` (percentage points), and ``fitted`` (the
     replicates the method could fit -- the GLMM has no estimate when every study has 0
     events, or every one n; those replicates are left out of its coverage and counted).
+    A method that can fit none of a scenario's replicates (the GLMM when every cohort
+    has one patient) has no row for that scenario.
     """
     if model not in GENERATING_MODELS:
         raise ValueError(f"model must be one of {', '.join(GENERATING_MODELS)}, got {model!r}")
@@ -107,6 +109,8 @@ def coverage_simulation(
                 keep = np.ones(replicates, dtype=bool)
                 if options.get("method") == "glmm":
                     keep &= ~np.all((events == 0) | (events == n), axis=1)  # the GLMM has no estimate then
+                if not keep.any():
+                    continue
                 result = None
                 for _ in range(3):  # refit without replicates whose optimizer fails
                     try:

@@ -12,7 +12,7 @@ from ..meta.regression import MetaRegression
 from ..meta.results import PooledProportion
 from ..meta.single_arm import exact_rates
 from ..text.numbers import p_value
-from .theme import POOLED_COLOUR, STUDY_COLOUR, drawable
+from .theme import POOLED_COLOUR, STUDY_COLOUR, short_label
 
 __all__ = ["funnel_plot", "baujat_plot", "gosh_plot", "bubble_plot", "dose_response_plot"]
 
@@ -55,7 +55,7 @@ def baujat_plot(table: pd.DataFrame, *, title: str = "", label_top: int = 4) -> 
         labelled = labelled.union(table.index[table[axis] > q3 + 1.5 * (q3 - q1)])
     for i, (_, row) in enumerate(table.loc[labelled].iterrows()):
         # alternate above/below so that neighbouring labels do not overprint
-        ax.annotate(drawable(row["study"]), (row["baujat_x"], row["baujat_y"]), fontsize=7,
+        ax.annotate(short_label(row["study"], 32), (row["baujat_x"], row["baujat_y"]), fontsize=7,
                     xytext=(4, 4 if i % 2 == 0 else -10), textcoords="offset points")
     ax.set_xlabel("Contribution to heterogeneity")
     ax.set_ylabel("Influence on the pooled result")

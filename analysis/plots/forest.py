@@ -20,7 +20,7 @@ from matplotlib.patches import Polygon
 from ..meta.results import PooledProportion, SubgroupAnalysis
 from ..text.labels import MARK_NOTES, SCALE_LABELS
 from ..text.numbers import interval, level_text, number, p_value, plural, typeset
-from .theme import POOLED_COLOUR, STUDY_COLOUR, drawable
+from .theme import MAX_LABEL, POOLED_COLOUR, STUDY_COLOUR, drawable, short_label
 
 __all__ = ["MAX_STUDY_ROWS", "forest_plot", "subgroup_forest_plot", "leave_one_out_plot"]
 
@@ -104,6 +104,17 @@ def _pooled_rows(result: PooledProportion, label: str) -> list[_Row]:
     ]
 
 
+def _label_text(row: _Row) -> str:
+    """A row's label as drawn: a note whole, any other label cut to fit its column (a
+    study's marks kept)."""
+    if row.kind == "note":
+        return drawable(row.label)
+    base, space, tail = row.label.rpartition(" ")
+    if space and tail and set(tail) <= set(MARK_NOTES):
+        return short_label(base, MAX_LABEL - len(tail) - 1) + " " + tail
+    return short_label(row.label)
+
+
 def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None, level: float,
           headers: tuple[str, str, str] = ("Study", "Events/N", "Weight"), xlim: tuple[float, float] = (-2, 102)) -> Figure:
     n = len(rows) + 1
@@ -128,7 +139,7 @@ def _draw(rows: list[_Row], title: str, xlabel: str, reference: float | None, le
         style = "italic" if row.kind in ("pi", "note") else "normal"
         size = 7.5 if row.kind == "note" else 8
         indent = 0.03 if row.kind == "study" else 0.0
-        left.text(indent, y, drawable(row.label), va="center", fontsize=size, weight="bold" if bold else "normal", style=style)
+        left.text(indent, y, _label_text(row), va="center", fontsize=size, weight="bold" if bold else "normal", style=style)
         left.text(0.97, y, row.counts, va="center", ha="right", fontsize=8, weight="bold" if bold else "normal")
         if row.kind == "study":
             mid.plot([row.low, row.high], [y, y], color=STUDY_COLOUR, lw=1)

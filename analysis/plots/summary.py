@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from ..text.labels import OUTCOME_LABELS
 from ..text.numbers import p_value
-from .theme import EDITION_COLOURS, POOLED_COLOUR, drawable
+from .theme import EDITION_COLOURS, POOLED_COLOUR, short_label
 
 __all__ = ["flow_diagram", "editions_plot", "subgroup_editions_plot", "model_panel_plot", "coverage_plot"]
 
@@ -43,7 +43,7 @@ def _edition_rows(ax, table: pd.DataFrame, key: str, labels: dict[str, str], edi
         ax.errorbar(part["estimate"], y, xerr=[part["estimate"] - part["ci_low"], part["ci_high"] - part["estimate"]],
                     fmt="o", color=colour, ms=5, capsize=3, label=edition)
     # Labels are phrased for sentences ("a CD28 domain"); an axis needs no article.
-    ax.set_yticks(np.arange(len(names))[::-1], [drawable(labels.get(n, n).removeprefix("a ")) for n in names])
+    ax.set_yticks(np.arange(len(names))[::-1], [short_label(labels.get(n, n).removeprefix("a ")) for n in names])
     ax.set_xlim(0, 100)
     ax.spines[["top", "right"]].set_visible(False)
 
@@ -110,7 +110,7 @@ def model_panel_plot(panel: pd.DataFrame, outcomes: list[str]) -> Figure:
         ax.set_title(OUTCOME_LABELS.get(outcome, outcome), fontsize=9)
         ax.set_xlabel("%")
         ax.spines[["top", "right"]].set_visible(False)
-    axes[0][0].set_yticks(y, [drawable(m) for m in part["model"]])
+    axes[0][0].set_yticks(y, [short_label(m) for m in part["model"]])
     fig.tight_layout()
     return fig
 

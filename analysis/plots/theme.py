@@ -7,7 +7,7 @@ import functools
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
-__all__ = ["POOLED_COLOUR", "STUDY_COLOUR", "EDITION_COLOURS", "drawable"]
+__all__ = ["POOLED_COLOUR", "STUDY_COLOUR", "EDITION_COLOURS", "MAX_LABEL", "drawable", "short_label"]
 
 POOLED_COLOUR = "#1f4e79"
 STUDY_COLOUR = "#4d4d4d"
@@ -30,3 +30,14 @@ def drawable(text: str) -> str:
     charmap = _font_charmap()
     shown = "".join(c if c.isspace() or ord(c) in charmap else _MISSING_GLYPH for c in str(text))
     return shown.replace("$", r"\$")
+
+
+#: The longest label a plot draws; a longer one is cut, with an ellipsis (the tables
+#: beside the plot give it whole).
+MAX_LABEL = 48
+
+
+def short_label(text: str, limit: int = MAX_LABEL) -> str:
+    """``text`` cut to ``limit`` characters with ``…``, drawn literally (:func:`drawable`)."""
+    text = str(text)
+    return drawable(text if len(text) <= limit else text[: limit - 1].rstrip() + "…")

@@ -9,14 +9,16 @@ whose count is missing (e.g. unreported neurotoxicity with ``unreported_neurotox
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..inputs.studies import OUTCOMES, RULE_OPTIONS, ExtractionRules, load_studies, parse_dose
+from ..meta.estimators import HKSJFallbackWarning, VarianceRatioWarning
 from ..meta.proportions import pool_proportions, subgroup_analysis
 from ..meta.regression import MetaRegression, meta_regression
 from ..meta.results import PooledProportion, SubgroupAnalysis
@@ -28,12 +30,15 @@ from ..text.phrasing import (
     left_out_sentence,
     not_reported_note,
     subgroup_sentence,
+    hksj_fallback_note,
+    variance_note,
 )
 from . import paper
 
 __all__ = [
     "outcome_rows",
     "pool_outcome",
+    "variances_noted",
     "try_pool",
     "subgroup_outcome",
     "SubgroupComparison",
@@ -62,18 +67,54 @@ def outcome_rows(studies: pd.DataFrame, outcome: str) -> pd.DataFrame:
     return known
 
 
+def _with_notes(fit: Callable[[], Any]) -> Any:
+    """Run a pooling: two warnings of the engine on a valid table become notes on the
+    result -- metafor's warning on sampling variances that span seven orders of
+    magnitude (naming the studies at the two ends), and the z interval used where HKSJ
+    has no residual degrees of freedom (naming the groups); every other warning is
+    passed on as it came."""
+    handled = (VarianceRatioWarning, HKSJFallbackWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", handled)
+        result = fit()
+    for warning in caught:
+        if not issubclass(warning.category, handled):
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    notes: tuple[str, ...] = ()
+    if any(issubclass(w.category, VarianceRatioWarning) for w in caught):
+        if isinstance(result, SubgroupAnalysis):
+            fits = [g for g in result.groups.values() if len(g.studies) > 1]
+            notes += tuple(variance_note(g.studies) for g in fits if g.studies["vi"].max() / g.studies["vi"].min() >= 1e7)
+        else:
+            notes += (variance_note(result.studies),)
+    if any(issubclass(w.category, HKSJFallbackWarning) for w in caught):
+        groups = [str(name) for name, g in result.groups.items() if len(g.studies) < 2] if isinstance(result, SubgroupAnalysis) else []
+        notes += (hksj_fallback_note(groups),)
+    return replace(result, notes=result.notes + notes) if notes else result
+
+
+@contextmanager
+def variances_noted() -> Iterator[None]:
+    """For further analyses of cohorts whose fit by :func:`pool_outcome` already carries
+    metafor's variance-ratio warning as a note: the same warning, raised again by each
+    refit (influence, leave-one-out, other estimators), is not repeated."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VarianceRatioWarning)
+        yield
+
+
 def pool_outcome(studies: pd.DataFrame, outcome: str, **options: Any) -> PooledProportion:
-    """:func:`~analysis.pool_proportions` of one outcome column (options by name)."""
+    """:func:`~analysis.pool_proportions` of one outcome column (options by name); an
+    extreme spread of sampling variances is a note on the result, not a warning."""
     rows = outcome_rows(studies, outcome)
-    return pool_proportions(rows["events"], rows["n"], labels=rows["label"], **options)
+    return _with_notes(lambda: pool_proportions(rows["events"], rows["n"], labels=rows["label"], **options))
 
 
 def try_pool(studies: pd.DataFrame, outcome: str, **options: Any) -> tuple[PooledProportion | None, str]:
     """:func:`pool_outcome`, or ``None`` and a note saying why the table cannot give it."""
-    rows = outcome_rows(studies, outcome)
-    if rows.empty:
+    if outcome_rows(studies, outcome).empty:
         return None, not_reported_note(outcome)
-    return pool_proportions(rows["events"], rows["n"], labels=rows["label"], **options), ""
+    return pool_outcome(studies, outcome, **options), ""
 
 
 #: Marks of a forest-plot row whose value is not simply read from a source, and what each means.
@@ -148,9 +189,8 @@ def subgroup_outcome(
 ) -> SubgroupAnalysis:
     """:func:`~analysis.subgroup_analysis` of one outcome by a category column."""
     rows = outcome_rows(studies, outcome)
-    return subgroup_analysis(
-        rows["events"], rows["n"], rows[by], labels=rows["label"], exclude=exclude, **options
-    )
+    return _with_notes(lambda: subgroup_analysis(
+        rows["events"], rows["n"], rows[by], labels=rows["label"], exclude=exclude, **options))
 
 
 def rule_sensitivity(
@@ -172,7 +212,7 @@ def rule_sensitivity(
             raise ValueError(f"unknown extraction rule {rule!r}; choose from {sorted(RULE_OPTIONS)}")
         current = getattr(rules, rule)
         for setting in (current, *(o for o in RULE_OPTIONS[rule] if o != current)):
-            studies = load_studies(path, replace(rules, **{rule: setting}))
+            studies = load_studies(path, replace(rules, **{rule: setting}), require_outcome=False)
             for outcome in outcomes:
                 result, _ = try_pool(studies, outcome, **options)
                 s = result.summary() if result is not None else _EMPTY

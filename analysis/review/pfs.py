@@ -15,7 +15,7 @@ from ..text.labels import PFS_ANALYSIS_LABELS
 from . import paper
 
 __all__ = ["SurrogateControl", "surrogate_control", "paper_pfs_comparisons", "ReconstructionCheck", "reconstruction_check",
-           "pfs_findings"]
+           "pfs_findings", "published_pfs_patients"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,13 @@ class SurrogateControl:
 
     cohorts: pd.DataFrame
     sentence: str
+
+
+def published_pfs_patients(published: pd.DataFrame) -> int | None:
+    """How many patients the paper had PFS data for, from the published numbers; None
+    when the table given holds no such row."""
+    hit = published.loc[published["key"] == "pfs:overall:all:patients", "number"]
+    return int(hit.iloc[0]) if len(hit) else None
 
 
 def surrogate_control(studies: pd.DataFrame, control_studies: Sequence[str] | None = None) -> SurrogateControl:

@@ -4,10 +4,12 @@ which outcomes are robust to the model, and what the model does to a rare outcom
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import pandas as pd
 
+from ..inputs.studies import ExtractionRules, load_studies
 from ..meta.proportions import mean_rate
 from ..text import phrasing
 from ..text.labels import OUTCOME_LABELS, SCALE_LABELS
@@ -26,10 +28,11 @@ class SensitivityResults:
     sentences: Mapping[str, str]
 
 
-def sensitivity_results(studies: pd.DataFrame, strict: pd.DataFrame, outcomes: Sequence[str],
+def sensitivity_results(studies: pd.DataFrame, studies_path: str | Path | None, outcomes: Sequence[str],
                         robust_points: float = 3.0) -> SensitivityResults:
-    """The panel on ``studies``; ``strict`` is the same table read with unlisted
-    neurotoxicity left out (to count the cohorts whose zero is assumed)."""
+    """The panel on ``studies`` (read from ``studies_path``, which is read again with
+    unlisted neurotoxicity left out, to count the cohorts whose zero is assumed)."""
+    strict = load_studies(studies_path, ExtractionRules(unreported_neurotox="missing"), require_outcome=False)
     panel = model_sensitivity(studies, outcomes)
     wide = panel.pivot(index="model", columns="outcome", values="estimate").loc[list(MODELS), list(outcomes)]
     spread = wide.max() - wide.min()

@@ -13,7 +13,18 @@ from .kaplan_meier import (
     km_median,
     marginal_cox,
 )
-from .reconstruct import Reconstruction, ReconstructionError, clean_curve, digitize_km, reconstruct_arms, reconstruct_ipd, round_trip
+from .reconstruct import (
+    RISE_TOLERANCE,
+    CleaningStep,
+    CurveError,
+    Reconstruction,
+    ReconstructionError,
+    clean_curve,
+    digitize_km,
+    reconstruct_arms,
+    reconstruct_ipd,
+    round_trip,
+)
 
 __all__ = [
     "CONF_TYPES",
@@ -25,6 +36,9 @@ __all__ = [
     "marginal_cox",
     "group_medians",
     "compare_groups",
+    "RISE_TOLERANCE",
+    "CleaningStep",
+    "CurveError",
     "Reconstruction",
     "ReconstructionError",
     "reconstruct_ipd",

@@ -10,10 +10,14 @@ time, censoring continues at the average earlier rate, adjusted to the total eve
 when given. Events are placed at the digitized times, censorings at the midpoints of the
 digitized steps (Guyot et al., BMC Med Res Methodol 2012;12:9).
 
-Digitized coordinates are cleaned first: sorted by time, duplicate times collapsed to
-the last reading, survival clipped to [0, 1] and forced non-increasing, the curve
-anchored at (0, 1), and a point added at every risk-table time that was not digitized
-(the step curve's value there). Each fix is counted in the report, never silent.
+Digitized coordinates are cleaned first (:func:`clean_curve`): sorted by time, the clicks
+at one time resolved to the lowest (the value after the step, whatever the order of the
+rows), survival within the tolerance of [0, 1] clipped to it, small rises flattened (a rise beyond a tolerance is
+refused: it is a click off the curve, not a wobble of the hand), the curve anchored at
+(0, 1), and a point added at every risk-table time that was not digitized (the step
+curve's value there). Each step is reported with what it moved and by how much
+(:class:`CleaningStep`), never silent. As in Guyot's own code, the censorings placed in an
+interval never exceed the patients left in it.
 """
 
 from __future__ import annotations
@@ -26,52 +30,113 @@ import pandas as pd
 
 from .kaplan_meier import kaplan_meier, km_median
 
-__all__ = ["Reconstruction", "ReconstructionError", "reconstruct_ipd", "reconstruct_arms", "clean_curve", "digitize_km", "round_trip"]
+__all__ = [
+    "RISE_TOLERANCE",
+    "CleaningStep",
+    "CurveError",
+    "Reconstruction",
+    "ReconstructionError",
+    "reconstruct_ipd",
+    "reconstruct_arms",
+    "clean_curve",
+    "digitize_km",
+    "round_trip",
+]
+
+#: The largest rise of a digitized curve (in survival, 0-1) flattened as a wobble of
+#: the hand; a larger one is refused.
+RISE_TOLERANCE = 0.02
+
+
+@dataclass(frozen=True)
+class CleaningStep:
+    """One fix of a digitized curve: what was done (``step``: ``sorted``, ``merged``,
+    ``clipped``, ``flattened``, ``anchored``, ``risk_times_added``, or a reading step
+    of :func:`analysis.inputs.load_curves`), to how many points (``count``) and the
+    largest change it made (``largest``, in the unit of ``unit``; NaN where none)."""
+
+    step: str
+    count: int
+    largest: float = float("nan")
+    unit: str = ""
+
+
+class CurveError(ValueError):
+    """A digitized curve that cannot be cleaned without guessing (a rise beyond the
+    tolerance); ``time`` is where, ``size`` by how much."""
+
+    def __init__(self, message: str, time: float = float("nan"), size: float = float("nan")) -> None:
+        self.time, self.size = time, size
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
 class Reconstruction:
     """Reconstructed IPD (``ipd``: columns ``time``, ``event``) and how well its
     Kaplan-Meier curve reproduces the digitized one at the digitized times
-    (``max_abs_error``, ``rms_error``), with the cleaning applied (``cleaning``)."""
+    (``max_abs_error``, ``rms_error``), with the cleaning applied (``cleaning``: the
+    steps that changed something)."""
 
     ipd: pd.DataFrame
     max_abs_error: float
     rms_error: float
-    cleaning: dict[str, int]
+    cleaning: tuple[CleaningStep, ...]
     n: int
     events: int
 
+    def cleaned(self, step: str) -> int:
+        """How many points the cleaning ``step`` changed (0 if it changed none)."""
+        return sum(s.count for s in self.cleaning if s.step == step)
 
-def clean_curve(time: Sequence[float], survival: Sequence[float]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """Sort, de-duplicate and make a digitized survival curve monotone (see module doc)."""
+
+def clean_curve(time: Sequence[float], survival: Sequence[float],
+                tolerance: float = RISE_TOLERANCE) -> tuple[np.ndarray, np.ndarray, tuple[CleaningStep, ...]]:
+    """Sort, resolve repeated times and make a digitized survival curve monotone (see
+    the module docstring); the steps that changed something, with their sizes. A rise
+    above ``tolerance`` raises :class:`CurveError`."""
     t = np.asarray(time, dtype=float)
     s = np.asarray(survival, dtype=float)
     if t.shape != s.shape or t.ndim != 1 or len(t) < 2:
-        raise ValueError("a digitized curve needs at least two (time, survival) points of equal length")
+        raise CurveError("a digitized curve needs at least two (time, survival) points of equal length")
     if not (np.isfinite(t).all() and np.isfinite(s).all()):
-        raise ValueError("digitized times and survival must be finite numbers")
+        raise CurveError("digitized times and survival must be finite numbers")
     if (t < 0).any():
-        raise ValueError(f"digitized times must be >= 0, got {t.min()!r}")
+        raise CurveError(f"digitized times must be >= 0, got {t.min():g}", float(t.min()))
     if s.max() > 1.5:
-        raise ValueError("survival must be a proportion (0-1); divide percentages by 100")
-    report = {"unsorted": int((np.diff(t) < 0).sum())}
-    order = np.argsort(t, kind="stable")
+        raise CurveError("survival must be a proportion (0-1); divide percentages by 100")
+    steps = []
+    moved = int((np.diff(t) < 0).sum())
+    order = np.lexsort((s, t))  # by time, and at one time the lowest first: no dependence on row order
     t, s = t[order], s[order]
-    last = np.r_[t[1:] != t[:-1], True]
-    report["duplicate_times"] = int((~last).sum())
-    t, s = t[last], s[last]
-    report["clipped"] = int(((s < 0) | (s > 1)).sum())
+    steps.append(CleaningStep("sorted", moved))
+    first = np.r_[True, t[1:] != t[:-1]]
+    spread = np.maximum.reduceat(s, np.flatnonzero(first)) - s[first]
+    steps.append(CleaningStep("merged", int((~first).sum()), float(spread.max(initial=0.0)), "survival"))
+    t, s = t[first], s[first]
+    outside = (s < 0) | (s > 1)
+    beyond = np.abs(s - np.clip(s, 0, 1)) > tolerance
+    if beyond.any():
+        worst = int(np.argmax(np.abs(s - np.clip(s, 0, 1))))
+        raise CurveError(f"survival {s[worst]:g} at time {t[worst]:g} is outside 0–1 by more than the {tolerance:g} a "
+                         "digitizer's hand can explain", float(t[worst]))
+    steps.append(CleaningStep("clipped", int(outside.sum()), float(np.abs(s - np.clip(s, 0, 1)).max(initial=0.0)), "survival"))
     s = np.clip(s, 0.0, 1.0)
-    monotone = np.minimum.accumulate(s)
-    report["non_monotone"] = int((monotone < s).sum())
-    s = monotone
-    report["anchored"] = int(not (t[0] == 0 and s[0] == 1))
+    floor = np.minimum.accumulate(s)
+    rise = s - floor
+    if rise.max() > tolerance:
+        worst = int(np.argmax(rise))
+        raise CurveError(f"the curve rises by {rise[worst]:.3f} at time {t[worst]:g} (from {floor[worst]:.3f} to {s[worst]:.3f}), "
+                         f"more than the {tolerance:g} a digitizer's hand can explain: a click off the curve?",
+                         float(t[worst]), float(rise[worst]))
+    steps.append(CleaningStep("flattened", int((rise > 0).sum()), float(rise.max(initial=0.0)), "survival"))
+    s = floor
+    anchored = not (t[0] == 0 and s[0] == 1)
+    steps.append(CleaningStep("anchored", int(anchored), float(1 - s[0]) if t[0] == 0 else float("nan"), "survival"))
     if t[0] > 0:
         t, s = np.r_[0.0, t], np.r_[1.0, s]
     else:
         s[0] = 1.0
-    return t, s, report
+    return t, s, tuple(step for step in steps if step.count)
 
 
 def reconstruct_ipd(
@@ -88,6 +153,7 @@ def reconstruct_ipd(
     interval's censoring is tuned until the events add up to it.
     """
     t_s, s, cleaning = clean_curve(time, survival)
+    cleaning = list(cleaning)
     t_risk = np.asarray(risk_times, dtype=float)
     n_r = np.asarray(n_risk, dtype=float)
     if t_risk.shape != n_r.shape or t_risk.ndim != 1 or len(t_risk) == 0:
@@ -109,7 +175,8 @@ def reconstruct_ipd(
         carried = s[np.searchsorted(t_s, absent, side="right") - 1]
         order = np.argsort(np.r_[t_s, absent], kind="stable")
         t_s, s = np.r_[t_s, absent][order], np.r_[s, carried][order]
-    cleaning["risk_times_added"] = int(absent.size)
+    if absent.size:
+        cleaning.append(CleaningStep("risk_times_added", int(absent.size)))
 
     n_t, n_int = len(t_s), len(t_risk)
     # Digitized points belonging to each risk-table interval (0-based, inclusive).
@@ -138,6 +205,8 @@ def reconstruct_ipd(
         n_hat[lower[i]] = n_r[i]
         last = last_i[i]
         for k in range(lower[i], upper[i] + 1):
+            # Never more censorings than patients left (Guyot's code caps them too).
+            cen[k] = min(cen[k], max(0.0, n_hat[k]))
             if i == 0 and k == lower[i]:
                 d[k] = 0
                 km_hat[k] = 1.0
@@ -146,6 +215,7 @@ def reconstruct_ipd(
                 d[k] = max(0.0, np.round(n_hat[k] * (1 - ratio)))
                 d[k] = min(d[k], n_hat[k])
                 km_hat[k] = km_hat[last] * (1 - d[k] / n_hat[k]) if n_hat[k] > 0 else km_hat[last]
+            cen[k] = min(cen[k], n_hat[k] - d[k])
             n_hat[k + 1] = max(0.0, n_hat[k] - d[k] - cen[k])
             if d[k] != 0:
                 last = k
@@ -198,7 +268,7 @@ def reconstruct_ipd(
         ipd=ipd,
         max_abs_error=float(np.abs(errors).max()),
         rms_error=float(np.sqrt(np.mean(errors**2))),
-        cleaning=cleaning,
+        cleaning=tuple(cleaning),
         n=len(ipd),
         events=int(ipd["event"].sum()),
     )

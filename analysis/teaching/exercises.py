@@ -18,7 +18,7 @@ from scipy import stats
 from ..meta.escalc import clopper_pearson
 from ..meta.proportions import pool_proportions
 from ..meta.results import PooledProportion, SubgroupAnalysis
-from ..meta.simulation import coverage_simulation
+from ..meta.simulation import METHODS, coverage_simulation
 from ..meta.single_arm import trend_test
 from ..review.outcomes import MODELS, SubgroupComparison, compare_subgroups, fit_or_note, model_sensitivity, outcome_rows, pool_outcome, try_pool
 from ..text.labels import FACTOR_LABELS, OUTCOME_NOUNS, group_label
@@ -99,7 +99,8 @@ def common_outcome_coverage(
     fit = pool_outcome(studies, outcome)
     truth = fit.estimate
     result = coverage_simulation(studies["n_safety"], mu=float(np.log(truth / (1 - truth))), ks=[k],
-                                 tau2s=[round(fit.tau2, 2)], replicates=replicates, seed=seed)
+                                 tau2s=[round(fit.tau2, 2)], replicates=replicates, seed=seed,
+                                 methods={method: METHODS[method]})
     row = result.loc[result["method"] == method].iloc[0]
     common = 100 * float(row["coverage"])
     mc_se = 100 * float(row["mc_se"])
@@ -193,7 +194,8 @@ def hksj_verdict(hksj: SubgroupComparison, normal: SubgroupComparison, alpha: fl
                "Every interval is wider. ")
             + "The ad hoc correction (q floored at 1) stops HKSJ from ever being narrower than the standard interval. "
               "Note also that this test refers HKSJ standard errors to a χ² distribution, as R's meta does for subgroups; "
-              "mixing a t-based error with a χ² reference is itself a convention, not a derived result.")
+              "mixing a t-based error with a χ² reference is itself a convention, not a derived result."
+            + "".join(f" Note: {note}." for note in hksj.result.notes))
     return Answer(text, {"same_verdict": same, "p_lower": lower, "se_shrunk": shrunk, "narrowed": narrowed})
 
 

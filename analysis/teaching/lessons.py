@@ -19,11 +19,11 @@ from ..meta.proportions import mean_rate, pool_proportions
 from ..meta.results import PooledProportion
 from ..meta.simulation import GENERATING_MODELS, coverage_simulation, simulated_sizes
 from ..review import paper
-from ..review.outcomes import fit_or_note, outcome_rows, pool_outcome
+from ..review.outcomes import fit_or_note, outcome_rows, pool_outcome, variances_noted
 from ..text import methods as words
 from ..text.labels import OUTCOME_NOUNS
 from ..text.numbers import p_value, plural
-from ..text.phrasing import precision_sentence
+from ..text.phrasing import fit_notes_sentence, precision_sentence
 from .steps import DLSteps, dl_steps
 
 __all__ = [
@@ -73,12 +73,14 @@ def model_lesson(studies: pd.DataFrame, teaching_outcome: str, example_study: st
         "weight_max": (one["weight_pct"].max(), 1), "weight_min": (one["weight_pct"].min(), 1),
         "fixed_weight_max": (100 * (one["w"] / one["w"].sum()).max(), 1),
     }
-    het = fit_or_note(lambda: heterogeneity_ci(rows["events"], rows["n"], tau2="DL"))[0] if len(rows) >= 2 else None
-    fits = {name: fit_or_note(lambda t=tau2: pool_proportions(rows["events"], rows["n"], tau2=t))[0]
-            for name, tau2 in [("DerSimonian–Laird", "DL"), ("REML", "REML"), ("Paule–Mandel", "PM")]}
-    glmm, glmm_note = fit_or_note(lambda: pool_proportions(rows["events"], rows["n"], method="glmm"))
-    t_fit = pool_proportions(rows["events"], rows["n"], tau2="DL", pi="t") if len(rows) >= 3 else None
+    with variances_noted():  # the engine's fit notes an extreme spread of variances
+        het = fit_or_note(lambda: heterogeneity_ci(rows["events"], rows["n"], tau2="DL"))[0] if len(rows) >= 2 else None
+        fits = {name: fit_or_note(lambda t=tau2: pool_proportions(rows["events"], rows["n"], tau2=t))[0]
+                for name, tau2 in [("DerSimonian–Laird", "DL"), ("REML", "REML"), ("Paule–Mandel", "PM")]}
+        glmm, glmm_note = fit_or_note(lambda: pool_proportions(rows["events"], rows["n"], method="glmm"))
+        t_fit = pool_proportions(rows["events"], rows["n"], tau2="DL", pi="t") if len(rows) >= 3 else None
     sentences = {
+        "engine_notes": fit_notes_sentence(engine.notes),
         "outcome_note": words.outcome_substitute_note(teaching_outcome, outcome),
         "example_note": example_note,
         "label": str(rows.set_index("study_id").loc[chosen, "label"]),
@@ -137,14 +139,22 @@ def coverage_lesson(studies: pd.DataFrame, engine: PooledProportion, replicates:
     seconds = time.perf_counter() - start
     lesson = CoverageLesson(table, ks, truth, seconds, {})
     k = max(ks)
-    coverages = {model: {label: lesson.coverage(k, method, model) for method, label in SIMULATED_METHODS.items()}
+    # A method with no fitted replicate in some scenario (the GLMM on one-patient cohorts)
+    # is left out of the comparison, and the prose says so.
+    fitted = {method for method in SIMULATED_METHODS
+              if (table["method"] == method).sum() == len(ks) * len(scenarios["tau2s"]) * len(GENERATING_MODELS)}
+    compared = {method: label for method, label in SIMULATED_METHODS.items() if method in fitted}
+    coverages = {model: {label: lesson.coverage(k, method, model) for method, label in compared.items()}
                  for model in GENERATING_MODELS}
-    drop = lesson.coverage(k, "GLMM", "logit-normal")[0] - lesson.coverage(k, "GLMM", "beta")[0]
+    if "GLMM" in fitted:
+        fairness = words.fairness_sentence(lesson.coverage(k, "GLMM", "logit-normal")[0] - lesson.coverage(k, "GLMM", "beta")[0])
+    else:
+        fairness = words.unfitted_glmm_sentence()
     worst = min(lesson.coverage(k, m, "logit-normal")[0] for m in ("DL, z (paper)", "DL, HKSJ"))
     smallest = min(ks)
     sentences = {
         "findings": words.coverage_findings(coverages, nominal),
-        "fairness": words.fairness_sentence(drop),
+        "fairness": fairness,
         "mechanism": words.mechanism_sentence(worst),
         "small": words.small_k_sentence(smallest, {"the DL interval": lesson.coverage(smallest, "DL, z (paper)", "logit-normal")[0],
                                                    "HKSJ": lesson.coverage(smallest, "DL, HKSJ", "logit-normal")[0]}),
@@ -172,11 +182,12 @@ def diagnostics_lesson(rows: pd.DataFrame, engine: PooledProportion, subsets: in
         return DiagnosticsLesson(pd.DataFrame(), pd.DataFrame(), None, {
             "l1o": few, "influential": "", "gosh": "With fewer than three cohorts there are too few subsets for a GOSH plot.",
             "egger": "Egger's test needs at least three cohorts."})
-    table = influence(rows["events"], rows["n"], labels=rows["label"])
-    l1o = leave_one_out(rows["events"], rows["n"], labels=rows["label"])
+    with variances_noted():  # refits of the cohorts of ``engine``, which carries the note
+        table = influence(rows["events"], rows["n"], labels=rows["label"])
+        l1o = leave_one_out(rows["events"], rows["n"], labels=rows["label"])
+        subsets_fit = gosh(rows["events"], rows["n"], subsets=subsets, seed=seed)
+        egger, egger_note = fit_or_note(lambda: egger_test(rows["events"], rows["n"]))
     lowest, highest = l1o.loc[l1o["estimate"].idxmin()], l1o.loc[l1o["estimate"].idxmax()]
-    subsets_fit = gosh(rows["events"], rows["n"], subsets=subsets, seed=seed)
-    egger, egger_note = fit_or_note(lambda: egger_test(rows["events"], rows["n"]))
     estimates = subsets_fit.table["estimate"]
     sentences = {
         "l1o": words.leave_one_out_sentence((lowest["study"], lowest["estimate"]), (highest["study"], highest["estimate"])),

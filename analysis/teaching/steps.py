@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from ..meta.proportions import pool_proportions
-from ..review.outcomes import outcome_rows
+from ..review.outcomes import outcome_rows, variances_noted
 from ..text.labels import OUTCOME_LABELS
 from ..text.numbers import interval, number
 
@@ -94,7 +94,8 @@ def hksj_panel(studies: pd.DataFrame, analyses: Sequence[tuple[str, str | None]]
         for group, part in parts:
             if len(part) < 2:
                 continue
-            fits = {ci: pool_proportions(part["events"], part["n"], ci=ci) for ci in cis}
+            with variances_noted():  # each outcome's own fit (pool_outcome) carries the note
+                fits = {ci: pool_proportions(part["events"], part["n"], ci=ci) for ci in cis}
             row = {"outcome": outcome, "by": by, "group": group, "k": len(part), "q": (fits["hksj"].se / fits["z"].se) ** 2}
             for ci, fit in fits.items():
                 row |= {f"{ci}_low": 100 * fit.ci_low, f"{ci}_high": 100 * fit.ci_high,

@@ -123,6 +123,12 @@ def fairness_sentence(drop: float) -> str:
     return text + "."
 
 
+def unfitted_glmm_sentence() -> str:
+    """Why the GLMM is missing from a coverage comparison."""
+    return ("The GLMM is left out: in some scenario every simulated meta-analysis had only studies with no events or "
+            "only events (as when cohorts have one patient), and the GLMM has no estimate then.")
+
+
 def mechanism_sentence(worst: float, threshold: float = 90.0) -> str:
     """Why an interval falls short with many studies, when the worst coverage (percent)
     of the normal-approximation methods is below ``threshold``; "" otherwise."""

@@ -51,6 +51,7 @@ __all__ = [
     "covariate_basis_sentence",
     "robustness_sentence",
     "product_dominance_sentence",
+    "variance_note",
     "model_robustness_sentence",
     "refused_models_sentence",
     "correction_sentence",
@@ -478,3 +479,28 @@ def estimand_sentence(means: Mapping[str, float], medians: Mapping[str, float]) 
             + f", against medians of {percent(medians[a])} and {percent(medians[b])}: "
             + ("the two models disagree less about the mean than about the median." if closer else
                "the two models disagree at least as much about the mean as about the median."))
+
+
+def fit_notes_sentence(notes: Sequence[str]) -> str:
+    """A fit's notes (lower-case clauses) as sentences for a note box; "" without any."""
+    return " ".join(f"{note[0].upper()}{note[1:]}." for note in notes if note)
+
+
+def hksj_fallback_note(groups: Sequence[str]) -> str:
+    """The note of a fit asked for HKSJ intervals where a meta-analysis (the subgroups
+    ``groups``, or the whole fit when empty) has a single cohort: its interval is the z
+    interval, as in metafor."""
+    if groups:
+        where = f"the subgroup{'s' if len(groups) > 1 else ''} {join([group_label(g) for g in groups])}, of one cohort"
+    else:
+        where = "this meta-analysis of one cohort"
+    return f"HKSJ needs at least two cohorts, so for {where}, the interval is the normal (z) interval, as in metafor"
+
+
+def variance_note(studies: pd.DataFrame) -> str:
+    """The note of a fit whose studies' sampling variances (``vi`` of its per-study
+    table) span seven orders of magnitude or more, naming the studies at the two ends."""
+    low, high = studies.loc[studies["vi"].idxmin()], studies.loc[studies["vi"].idxmax()]
+    ratio = high["vi"] / low["vi"]
+    return (f"the sampling variances span a factor of {ratio:,.0f} (smallest: {low['study']}, largest: {high['study']}), so metafor "
+            "warns that its estimates may not be stable; read this result with that in mind")

@@ -15,6 +15,8 @@ __all__ = [
     "comparisons_run_sentence",
     "exact_counts_sentence",
     "pfs_findings",
+    "CLEANING_WORDS",
+    "cleaning_sentence",
 ]
 
 
@@ -26,7 +28,11 @@ def control_sentence(present: int, wanted: int, patients: int, absent: Sequence[
             + (f"; not in this table: {', '.join(absent)}." if absent else "."))
 
 
-def pfs_patients_sentence(with_pfs: int, total: int) -> str:
+def pfs_patients_sentence(with_pfs: int | None, total: int) -> str:
+    """How many of the paper's patients had PFS data (None: the published numbers given
+    do not say)."""
+    if with_pfs is None:
+        return "The published numbers given to this build do not say how many patients the paper had PFS data for."
     return f"The paper had PFS data for {with_pfs} of the {total} patients of its Table 1."
 
 
@@ -66,3 +72,33 @@ def pfs_findings(compared: Sequence[str], hr_copy: float, hr_true: float, max_er
     return (head + f"The reconstruction method, checked on a trial whose patients are known, recovers the hazard ratio as "
             f"{number(hr_copy, 3)} against {number(hr_true, 3)} and the curves to within {number(max_error, 3)} in survival "
             "probability.")
+
+
+#: Each cleaning step of a digitized curve, in words (``{n}``: how many points).
+CLEANING_WORDS: dict[str, str] = {
+    "header": "a header row read as names",
+    "percent": "survival read in percent and divided by 100",
+    "negative_time": "{n} click{s} before time 0 set to 0",
+    "sorted": "{n} row{s} out of time order sorted",
+    "merged": "{n} repeated time{s} resolved to the value after the step",
+    "clipped": "{n} survival value{s} outside 0–1 clipped",
+    "flattened": "{n} small rise{s} flattened",
+    "anchored": "the curve anchored at (0, 1)",
+    "risk_times_added": "{n} risk-table time{s} without a click read off the step curve",
+    "risk_after_curve": "{n} risk-table row{s} after the last click left out",
+}
+
+
+def cleaning_sentence(steps: Sequence) -> str:
+    """What the cleaning of one curve did (its :class:`~analysis.survival.CleaningStep`
+    list), each step with its count and its largest change; "" if nothing."""
+    parts = []
+    for step in steps:
+        words = CLEANING_WORDS.get(step.step, step.step).format(n=step.count, s="" if step.count == 1 else "s")
+        if step.largest == step.largest and step.largest > 0:  # not NaN
+            words += f" (by up to {number(step.largest, 3)} in {step.unit})"
+        parts.append(words)
+    if not parts:
+        return ""
+    sentence = join(parts) + "."
+    return sentence[0].upper() + sentence[1:]
