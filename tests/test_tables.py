@@ -50,3 +50,13 @@ def test_every_chapter_builds_and_states_the_right_pooled_rate(tmp_path: Path, n
 def test_make_book_names_a_missing_input() -> None:
     result = subprocess.run(["make", "book", "DATA=/no/such/file.csv"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode != 0 and "/no/such/file.csv" in result.stderr
+
+
+def test_the_update_builds_with_its_main_and_sensitivity_analyses(tmp_path: Path) -> None:
+    build = build_book(tmp_path / "_build", data=UPDATE, covariates=UPDATE.parent / "covariates.csv", render=False)
+    main = analysis.load_studies(UPDATE)
+    crs = analysis.pool_outcome(main, "crs_any").summary()
+    assert f"{crs['estimate']:.1f}%" in glued(build, "toxicity")["tox_crs_sentence"]  # the main analysis: primary sources
+    assert "from primary sources" in glued(build, "sensitivity")["sens_sources"]  # beside it, all sources
+    assert "read only in the sensitivity analysis" in glued(build, "intro")["provenance"]
+    assert glued(build, "intro")["currency"].strip("'").startswith("Evidence current to")

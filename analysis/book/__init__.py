@@ -11,7 +11,7 @@ input.
 
 from .glue import glue, glue_all, glue_number, glue_pooled, glue_subgroups, key_safe, plain, pooled_fields
 from .notes import show_comparison, show_note
-from .output import glue_provenance, provenance, save_results
+from .output import currency, glue_provenance, provenance, save_results
 from .setup import ChapterTable, open_table
 from .safety import escape_html_output, write_csv
 from .tables import rule_table, table
@@ -30,6 +30,7 @@ __all__ = [
     "save_results",
     "write_csv",
     "provenance",
+    "currency",
     "glue_provenance",
     "show_note",
     "show_comparison",

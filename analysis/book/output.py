@@ -7,12 +7,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..inputs.paths import ROOT, checksum, display_path
-from ..review.paper import is_paper_table
+from ..review.paper import SEARCH_END, is_paper_table
 from ..text.numbers import plural
+from ..text.overview import aside_clause, currency_sentence
 from .glue import glue
 from .safety import write_csv
 
-__all__ = ["save_results", "provenance", "glue_provenance"]
+__all__ = ["save_results", "provenance", "currency", "glue_provenance"]
 
 
 def save_results(output_dir: str | Path | None, chapter: str, **tables: pd.DataFrame) -> list[Path]:
@@ -28,13 +29,26 @@ def save_results(output_dir: str | Path | None, chapter: str, **tables: pd.DataF
     return written
 
 
-def provenance(path: str | Path | None, studies: pd.DataFrame) -> str:
-    """Which table a page was built from: file path, cohorts, patients, short checksum."""
+def provenance(path: str | Path | None, studies: pd.DataFrame, aside: int = 0) -> str:
+    """Which table a page was built from: file path, cohorts, patients, short checksum,
+    and how many of its cohorts (``aside``) only the sensitivity analysis reads."""
     edition = " — the paper's Table 1" if is_paper_table(path) else ""
     return (f"{display_path(path)}{edition} ({plural(len(studies), 'cohort')}, {plural(int(studies['n_total'].sum()), 'patient')}; "
-            f"SHA-256 {checksum(path)})")
+            f"SHA-256 {checksum(path)}{aside_clause(aside)})")
 
 
-def glue_provenance(path: str | Path | None, studies: pd.DataFrame) -> None:
-    """Glue ``provenance`` (see :func:`provenance`) for the page's data note."""
-    glue("provenance", provenance(path, studies))
+def currency(path: str | Path | None, studies: pd.DataFrame) -> str:
+    """How current the evidence of the page's table is (:func:`~analysis.text.overview.currency_sentence`)."""
+    def dated(column: str) -> pd.Series:
+        return studies[column][studies[column] != ""] if column in studies else pd.Series([], dtype=str)
+
+    cuts, reports = dated("data_cut"), dated("publication_date")
+    return currency_sentence(max(cuts) if len(cuts) else None, len(studies) - len(cuts), len(studies),
+                             SEARCH_END if is_paper_table(path) else None, max(reports) if len(reports) else None)
+
+
+def glue_provenance(path: str | Path | None, studies: pd.DataFrame, aside: int = 0) -> None:
+    """Glue ``provenance`` (:func:`provenance`) and ``currency`` (:func:`currency`) for the
+    page's data note."""
+    glue("provenance", provenance(path, studies, aside))
+    glue("currency", currency(path, studies))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..inputs.covariates import load_covariates, with_covariates
-from ..inputs.studies import ExtractionRules, load_studies
+from ..inputs.studies import ExtractionRules, Sources, load_studies
 from ..review.paper import STUDIES, is_paper_table
 from .output import glue_provenance
 
@@ -43,13 +43,20 @@ def open_table(
     covariates_path: str | Path | None = None,
     rules: ExtractionRules | None = None,
     covariates: bool = True,
+    sources: Sources = "primary",
 ) -> ChapterTable:
-    """Read a chapter's study table (and its covariates unless ``covariates=False``) and
-    glue the page's provenance (``provenance``)."""
+    """Read a chapter's study table for the main analysis (its cohorts from primary
+    sources; ``sources="all"``: the sensitivity analysis, every cohort), with its
+    covariates unless ``covariates=False``, and glue the page's provenance
+    (``provenance``, ``currency``)."""
     rules = rules or ExtractionRules()
-    studies = load_studies(studies_path, rules)
+    studies = load_studies(studies_path, rules, sources=sources)
+    aside = 0
+    if sources == "primary":
+        every = load_studies(studies_path, rules, sources="all", require_outcome=False)
+        aside = int((~every["primary_source"]).sum())
     rows = load_covariates(covariates_path) if covariates else None
     if rows is not None:
         studies = with_covariates(studies, rows)
-    glue_provenance(studies_path, studies)
+    glue_provenance(studies_path, studies, aside)
     return ChapterTable(studies, rows, None if studies_path is None else Path(studies_path), is_paper_table(studies_path), rules)

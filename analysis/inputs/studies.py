@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..text.labels import PERCENT_LABELS
-from ..text.numbers import number
+from ..text.numbers import number, plural
 from ..text.quoting import shown
 from .errors import Problem, StudyDataError
 from .paths import DEFAULT_STUDIES
@@ -35,6 +35,7 @@ __all__ = [
     "LATE_HARMS",
     "CHOICE_COLUMNS",
     "PRIMARY_SOURCES",
+    "SOURCES",
     "ExtractionRules",
     "RULE_OPTIONS",
     "COUNT_COLUMNS",
@@ -111,6 +112,9 @@ OPTIONAL_COLUMNS: list[str] = []  # filled in below, once every group is defined
 MONTH_COLUMNS = ("pfs_median", "pfs_ci_low", "pfs_ci_high", "followup_months")
 #: Sources whose numbers enter the main analysis; the others enter a sensitivity analysis.
 PRIMARY_SOURCES = ("journal", "regulatory")
+#: What a table is read for: the main analysis (primary sources) or the sensitivity analysis (all).
+SOURCES = ("primary", "all")
+Sources = Literal["primary", "all"]
 # Marker for "not disclosed" in a percentage column (Table 1 writes "ND").
 NOT_DISCLOSED = "ND"
 #: The event counts the loader derives (besides the imputation flags).
@@ -269,7 +273,8 @@ def _decimals(text: pd.Series) -> np.ndarray:
 
 
 def load_studies(
-    path: str | Path | None = None, rules: ExtractionRules | None = None, *, require_outcome: bool = True
+    path: str | Path | None = None, rules: ExtractionRules | None = None, *, require_outcome: bool = True,
+    sources: Sources = "primary",
 ) -> pd.DataFrame:
     """Read, validate and derive the study table.
 
@@ -284,6 +289,12 @@ def load_studies(
         Refuse a table in which no cohort reports any outcome under ``rules`` (the
         default); ``False`` reads it anyway (a sensitivity analysis that flips a rule
         may leave nothing to pool, which it says).
+    sources
+        ``"primary"`` (the main analysis): the cohorts whose ``source_type`` is a journal
+        or a regulator (or not given, as in the paper's table); ``"all"`` (the
+        sensitivity analysis): every cohort, a cohort given twice -- from a primary and
+        from a conference or secondary source -- by its second row. Every row is checked
+        either way.
 
     Returns
     -------
@@ -318,11 +329,24 @@ def load_studies(
         for i in np.flatnonzero(mask):
             found.append((int(i), order, Problem(str(study[i]), column, message(int(i)))))
 
+    if sources not in SOURCES:
+        raise ValueError(f"sources must be one of {SOURCES}, got {sources!r}")
     flag((ids == "").to_numpy(), "study_id", 0, lambda i: "study_id is empty")
+    # A cohort may be given twice: once from a primary source, once from a conference or
+    # secondary one (the sensitivity analysis reads the second).
+    primary = (raw["source_type"].str.lower().isin(("", *PRIMARY_SOURCES)).to_numpy() if "source_type" in raw
+               else np.ones(rows, bool))
     for sid in ids[ids.duplicated() & (ids != "")].unique():
         where = np.flatnonzero(ids == sid)
+        if len(where) == 2 and primary[where].sum() == 1:
+            continue
         file_rows = ", ".join(str(table.lines[i]) for i in where)
-        found.append((int(where[0]), 0, Problem(sid, "study_id", f"duplicate study_id (file lines {file_rows})")))
+        found.append((int(where[0]), 0, Problem(sid, "study_id", (
+            f"duplicate study_id (file lines {file_rows}); a cohort may be given twice only as one row from a primary "
+            "source (journal, regulatory) and one from a conference or secondary source"))))
+    # Of a cohort given twice, the sensitivity analysis reads the non-primary row.
+    twice = (ids.isin(set(ids[primary])) & ids.isin(set(ids[~primary]))).to_numpy()
+    keep = primary if sources == "primary" else ~(primary & twice)
 
     sizes: dict[str, np.ndarray] = {}
     for order, column in enumerate(("n_safety", "n_response"), start=1):
@@ -426,11 +450,15 @@ def load_studies(
     if found:
         found.sort(key=lambda item: (item[0], item[1]))
         raise StudyDataError(path, [p for _, _, p in found])
-    if require_outcome and all(np.isnan(events[outcome]).all() for outcome in (*OUTCOMES, "icans")):
+    if require_outcome and all(np.isnan(events[outcome][keep]).all() for outcome in (*OUTCOMES, "icans")):
         # Nothing any chapter could pool: say so here rather than in ten notes.
+        aside = int((~primary).sum()) if sources == "primary" else 0
         raise StudyDataError(path, [Problem("(all)", ", ".join(PERCENT_COLUMNS), (
-            "no cohort reports any outcome (every CRS, neurotoxicity and response value is ND or blank "
-            "under the extraction rules), so there is nothing to pool"))])
+            "no cohort " + ("from a primary source (journal, regulatory) " if aside else "")
+            + "reports any outcome (every CRS, neurotoxicity and response value is ND or blank under the extraction "
+            "rules), so there is nothing to pool"
+            + (f"; {plural(aside, 'row')} from conference or secondary sources enter only the sensitivity analysis"
+               if aside else "")))])
 
     out = pd.DataFrame({"study_id": raw["study_id"], "product": raw["product"]})
     for column in OPTIONAL_TEXT_COLUMNS:
@@ -456,7 +484,9 @@ def load_studies(
     notes = _rounding_notes(percents, given_counts, sizes)
     out["extraction_notes"] = [
         "; ".join(part for part in (note, MOVED_NOTE if m else "") if part) for note, m in zip(notes, moved)]
-    return out
+    # In the sensitivity analysis, a cohort given twice is read from its non-primary row.
+    out["replaces_primary"] = ~primary & twice
+    return out[keep].reset_index(drop=True)
 
 
 #: Percentage column -> the optional column that gives the same category as a count.

@@ -1,5 +1,6 @@
-"""The paper's other printed tables: its Table 2 (the two lead products) and the
-study-selection counts of its PRISMA diagram."""
+"""The paper's other printed tables -- its Table 2 (the two lead products) and the
+study-selection counts of its PRISMA diagram -- and the record of how the update was
+found: its search log and the decision on each cohort considered."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .paths import DATA_DIR
-from .reader import counts, read_csv
+from .paths import DATA_DIR, UPDATE_DIR
+from .reader import choices, counts, dates, read_csv
 
-__all__ = ["load_table2", "load_prisma"]
+__all__ = ["load_table2", "load_prisma", "load_search_log", "load_selection", "DECISIONS"]
 
 
 def load_table2(path: str | Path | None = None) -> pd.DataFrame:
@@ -33,3 +34,48 @@ def load_prisma(path: str | Path | None = None) -> pd.DataFrame:
     table.refuse([table.problem(i, "count", parsed.errors[i] or "is blank")
                   for i in np.flatnonzero((parsed.errors != "") | parsed.blank)])
     return table.cells.assign(count=parsed.values.astype(np.int64))
+
+
+def load_search_log(path: str | Path | None = None) -> pd.DataFrame:
+    """The update's search log (``data/update/search_log.csv``): one row per search --
+    ``search`` (its number), ``date``, ``query``, ``where_searched``, ``records_screened``
+    and ``records_used`` (whole numbers, used at most screened), ``used`` and
+    ``excluded_with_reason`` (text)."""
+    table = read_csv(Path(path) if path is not None else UPDATE_DIR / "search_log.csv", what="search log",
+                     required=["search", "date", "query", "where_searched", "records_screened", "records_used", "used",
+                               "excluded_with_reason"], kind="search", key="search")
+    problems = []
+    parsed = {column: counts(table, column) for column in ("search", "records_screened", "records_used")}
+    for column, values in parsed.items():
+        problems += [table.problem(i, column, values.errors[i] or "is blank")
+                     for i in np.flatnonzero((values.errors != "") | values.blank)]
+    when = dates(table, "date", allow_nd=False)
+    problems += [table.problem(i, "date", when.errors[i] or "is blank") for i in np.flatnonzero((when.errors != "") | when.blank)]
+    problems += [table.problem(i, "search", "search number appears twice")
+                 for i in np.flatnonzero(table.cells["search"].duplicated().to_numpy())]
+    with np.errstate(invalid="ignore"):
+        over = parsed["records_used"].values > parsed["records_screened"].values
+    problems += [table.problem(i, "records_used", "more records used than screened") for i in np.flatnonzero(over)]
+    table.refuse(problems)
+    return table.cells.assign(**{column: values.values.astype(np.int64) for column, values in parsed.items()})
+
+
+#: What became of a cohort considered for the update.
+DECISIONS = ("replaces a 2020 row", "included", "sensitivity analysis only", "excluded")
+
+
+def load_selection(path: str | Path | None = None) -> pd.DataFrame:
+    """The decision on each cohort considered for the update
+    (``data/update/selection.csv``): ``cohort``, ``trial``, ``decision`` (one of
+    :data:`DECISIONS`) and its ``reason`` (never blank)."""
+    table = read_csv(Path(path) if path is not None else UPDATE_DIR / "selection.csv", what="selection of cohorts",
+                     required=["cohort", "trial", "decision", "reason"], kind="cohort", key="cohort")
+    decision = choices(table, "decision", DECISIONS)
+    problems = [table.problem(i, "decision", decision.errors[i] or "is blank")
+                for i in np.flatnonzero((decision.errors != "") | decision.blank)]
+    problems += [table.problem(i, "reason", "a decision needs its reason")
+                 for i in np.flatnonzero((table.cells["reason"] == "").to_numpy())]
+    problems += [table.problem(i, "cohort", "cohort appears twice")
+                 for i in np.flatnonzero(table.cells["cohort"].duplicated().to_numpy())]
+    table.refuse(problems)
+    return table.cells.assign(decision=decision.values)

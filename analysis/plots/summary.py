@@ -11,7 +11,7 @@ from ..text.labels import OUTCOME_LABELS
 from ..text.numbers import p_value
 from .theme import EDITION_COLOURS, POOLED_COLOUR, short_label
 
-__all__ = ["flow_diagram", "editions_plot", "subgroup_editions_plot", "model_panel_plot", "coverage_plot"]
+__all__ = ["flow_diagram", "update_flow_diagram", "editions_plot", "subgroup_editions_plot", "model_panel_plot", "coverage_plot"]
 
 
 def flow_diagram(stages: pd.DataFrame, *, title: str = "") -> Figure:
@@ -135,4 +135,36 @@ def coverage_plot(simulation: pd.DataFrame, nominal: float = 95.0) -> Figure:
         row[0].set_ylabel(f"Coverage of the {nominal:g}% CI (%)")
     axes[0][-1].legend(fontsize=8, frameon=False)
     fig.tight_layout()
+    return fig
+
+
+def update_flow_diagram(boxes: dict[str, str], *, title: str = "") -> Figure:
+    """The PRISMA 2020 flow diagram of an updated review: the previous review's cohorts
+    and the new searches on the left, what was set aside on the right, the cohorts of the
+    update at the bottom (``boxes`` from :func:`analysis.text.editions.flow_boxes`)."""
+    fig, ax = plt.subplots(figsize=(9.0, 7.2))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(6.6, -0.6)
+    ax.axis("off")
+    style = {"boxstyle": "round,pad=0.45", "facecolor": "#e8eef5", "edgecolor": POOLED_COLOUR}
+    side = {"boxstyle": "round,pad=0.45", "facecolor": "#f5f5f5", "edgecolor": "#888888"}
+    left_x, main_x, side_x = 0.12, 0.45, 0.8
+    places = {"previous": (left_x, 0.0), "identified": (main_x, 0.0), "screened": (main_x, 1.4),
+              "screened_out": (side_x, 1.4), "assessed": (main_x, 2.8), "excluded": (side_x, 2.8), "new": (main_x, 4.2),
+              "sensitivity": (side_x, 4.2), "total": (main_x, 5.8)}
+    for key, (x, y) in places.items():
+        ax.text(x, y, boxes[key], ha="center", va="center", fontsize=8.5,
+                bbox=side if key in ("screened_out", "excluded", "sensitivity") else style)
+    arrow = {"arrowstyle": "-|>", "color": POOLED_COLOUR}
+    for start, end in (("identified", "screened"), ("screened", "assessed"), ("assessed", "new"), ("new", "total")):
+        (x0, y0), (x1, y1) = places[start], places[end]
+        ax.annotate("", xy=(x1, y1 - 0.45), xytext=(x0, y0 + 0.45), arrowprops=arrow)
+    # The previous review's cohorts join the update at its end, down the left margin.
+    (x0, y0), (x1, y1) = places["previous"], places["total"]
+    ax.annotate("", xy=(x1 - 0.16, y1), xytext=(x0, y0 + 0.4),
+                arrowprops={**arrow, "connectionstyle": "angle,angleA=-90,angleB=180,rad=0"})
+    for start, end in (("screened", "screened_out"), ("assessed", "excluded"), ("new", "sensitivity")):
+        (x0, y0), (x1, _) = places[start], places[end]
+        ax.annotate("", xy=(x1 - 0.17, y0), xytext=(x0 + 0.17, y0), arrowprops={**arrow, "color": "#888888"})
+    ax.set_title(title, loc="left", weight="bold")
     return fig

@@ -96,6 +96,9 @@ class Finding:
     status: str  # "holds", "moved" or "cannot be checked"
     then: str
     now: str
+    #: The compared groups with the same cohorts in both tables: a verdict that holds
+    #: there rests partly on unchanged data.
+    unchanged: tuple[str, ...] = ()
 
 
 def findings(
@@ -120,6 +123,8 @@ def findings(
         same_verdict = significant(old.result.p, alpha) == significant(new.result.p, alpha)
         same_order = ends(old.result) == ends(new.result)
         holds = same_verdict and (same_order or not significant(old.result.p, alpha))
+        unchanged = tuple(g for g in old.result.groups if g in new.result.groups
+                          and set(old.result.groups[g].studies["study"]) == set(new.result.groups[g].studies["study"]))
         out.append(Finding(outcome, by, "holds" if holds else "moved", describe_comparison(old.result, alpha),
-                           describe_comparison(new.result, alpha)))
+                           describe_comparison(new.result, alpha), unchanged))
     return out

@@ -45,6 +45,9 @@ __all__ = [
 #: The paper's Table 1 as published, its published numbers, and the study covariates
 #: (median age, prior lines) the book sourced or inferred for its cohorts.
 STUDIES = DEFAULT_STUDIES
+#: The end of the paper's search (its methods: studies published between 1 January 2015
+#: and 1 January 2020): how current the evidence of its Table 1 is.
+SEARCH_END = "2020-01-01"
 PUBLISHED = DEFAULT_PUBLISHED
 COVARIATES = DEFAULT_COVARIATES
 

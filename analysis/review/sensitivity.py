@@ -1,9 +1,10 @@
 """The sensitivity chapter's analyses: every outcome pooled under each model of the panel,
-which outcomes are robust to the model, and what the model does to a rare outcome."""
+which outcomes are robust to the model, what the model does to a rare outcome, and what
+the cohorts known only from conference abstracts or secondary reports change."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -12,10 +13,15 @@ import pandas as pd
 from ..inputs.studies import ExtractionRules, load_studies
 from ..meta.proportions import mean_rate
 from ..text import phrasing
+from ..text.editions import ALL_PRIMARY, sources_sentence
 from ..text.labels import OUTCOME_LABELS, SCALE_LABELS
+from .editions import pooled_side_by_side
 from .outcomes import MODELS, fit_or_note, model_sensitivity, try_pool
 
-__all__ = ["SensitivityResults", "sensitivity_results", "panel_display"]
+__all__ = ["SensitivityResults", "sensitivity_results", "panel_display", "PRIMARY", "ALL_SOURCES"]
+
+#: The two analyses by source, by name.
+PRIMARY, ALL_SOURCES = "primary sources", "all sources"
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,9 @@ class SensitivityResults:
     panel: pd.DataFrame
     wide: pd.DataFrame
     sentences: Mapping[str, str]
+    #: Each outcome pooled from primary sources and from all sources (:func:`~analysis.review.editions.pooled_side_by_side`);
+    #: empty when every cohort of the table is from a primary source.
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def sensitivity_results(studies: pd.DataFrame, studies_path: str | Path | None, outcomes: Sequence[str],
@@ -50,7 +59,17 @@ def sensitivity_results(studies: pd.DataFrame, studies_path: str | Path | None, 
         if "neurotox" in outcomes else "",
         "estimands": _estimands(studies),
     }
-    return SensitivityResults(panel, wide, sentences)
+    # The same table with its conference and secondary sources: the sensitivity analysis by source.
+    every = load_studies(studies_path, sources="all", require_outcome=False)
+    sources = pd.DataFrame()
+    if (~every["primary_source"]).any():
+        sources = pooled_side_by_side({PRIMARY: studies, ALL_SOURCES: every}, outcomes)
+        by_outcome = {o: sources[sources["outcome"] == o].set_index("edition") for o in outcomes}
+        sentences["sources"] = " ".join(sources_sentence(o, rows.loc[PRIMARY].to_dict(), rows.loc[ALL_SOURCES].to_dict())
+                                        for o, rows in by_outcome.items())
+    else:
+        sentences["sources"] = ALL_PRIMARY
+    return SensitivityResults(panel, wide, sentences, sources)
 
 
 def _estimands(studies: pd.DataFrame) -> str:

@@ -7,13 +7,16 @@ from typing import Mapping, Sequence
 
 from ..meta.results import PooledProportion
 from .labels import OUTCOME_NOUNS
-from .numbers import join, number, percent, plural
+from .numbers import join, number, percent, plural, share
 
 __all__ = [
     "rate",
     "summary_sentence",
     "heterogeneity_range_sentence",
     "glmm_sentence",
+    "iso_date_words",
+    "currency_sentence",
+    "aside_clause",
     "limits_note",
     "counts_clause",
     "intro_data_sentence",
@@ -60,6 +63,42 @@ def glmm_sentence(glmm: Mapping[str, PooledProportion | None], dl_neuro_mean: fl
     return (text + f"; the mean neurotoxicity rate over cohorts is {percent(100 * glmm_neuro_mean, 0)} under the GLMM and "
             f"{percent(100 * dl_neuro_mean, 0)} under the paper's model (see the methods and sensitivity chapters on what each "
             "number estimates).")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def iso_date_words(date: str) -> str:
+    """An ISO date (``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``) in words: 25 May 2021."""
+    parts = date.split("-")
+    if len(parts) == 1:
+        return parts[0]
+    month = _MONTHS[int(parts[1]) - 1]
+    return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
+
+
+def currency_sentence(latest: str | None, undated: int, cohorts: int, search_end: str | None = None,
+                      latest_report: str | None = None) -> str:
+    """How current a table's evidence is: the paper's search end (``search_end``, for the
+    paper's own table), else the latest data cut (ISO) of its ``cohorts`` cohorts, of
+    which ``undated`` give none, and the date of its latest report (``latest_report``)."""
+    if search_end:
+        return f"Evidence current to {iso_date_words(search_end)}: the paper searched reports published up to that date."
+    on = "on" if latest_report and latest_report.count("-") == 2 else "in"
+    report = f" The latest report in it was published {on} {iso_date_words(latest_report)}." if latest_report else ""
+    if latest is None:
+        return "No cohort of this table gives its data cut, so how current its evidence is cannot be said." + report
+    missing = f"; {share(undated, cohorts, 'cohort')} give{'s' if undated == 1 else ''} none" if undated else ""
+    return f"Evidence current to {iso_date_words(latest)}, the latest data cut in this table{missing}." + report
+
+
+def aside_clause(aside: int) -> str:
+    """The provenance clause for cohorts of a table that only the sensitivity analysis
+    reads (from conference or secondary sources); "" without any."""
+    if not aside:
+        return ""
+    return f"; {plural(aside, 'cohort')} from conference or secondary sources read only in the sensitivity analysis"
 
 
 def limits_note(is_paper: bool) -> str:
