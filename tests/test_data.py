@@ -267,3 +267,12 @@ def test_covariates_are_sourced_or_inferred_and_checked(tmp_path: Path) -> None:
     assert {(p.study, p.column) for p in info.value.problems} == {
         (table.loc[0, "study_id"], "age_group"), (table.loc[1, "study_id"], "prior_lines_source")
     }
+
+
+def test_table2_shows_the_parts_of_orr_as_parts_and_the_total_cr_computed() -> None:
+    from analysis.inputs import load_table2
+    from analysis.review.discussion import TOTAL_CR, table2_display
+
+    shown = table2_display(load_table2()).set_index("Characteristic")
+    assert list(shown.loc[TOTAL_CR]) == ["39", "73"]  # 28 + 11 and 68 + 5
+    assert "CR (%)" not in shown.index and "of which CR, not MRD-negative (%)" in shown.index

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -215,3 +217,14 @@ def test_table2_sentences_follow_the_numbers() -> None:
     swapped = swapped.rename(columns={"x": paper.TABLE2_COLUMNS["legend"]})
     assert "were older than KarMMa's, had had more prior lines of therapy, and had more neurotoxicity" in table2_sentences(swapped, *paper.table2_sides())["patients"]
     assert not any(ch.isdigit() for ch in words["patients"].replace("Table 2", "").replace("LEGEND-2", ""))
+
+
+def test_every_number_table_prints_p_values_as_journals_do_and_no_distance_between_them() -> None:
+    from analysis.review import reproduction
+
+    report = reproduction.build_report(analysis.load_studies(), analysis.load_published())
+    shown = reproduction.readable(report)
+    p_rows = shown[report["key"].str.endswith(":p").to_numpy()]
+    assert len(p_rows) and (p_rows["Difference"] == "—").all()
+    assert all(v == "—" or v.startswith("< ") or re.fullmatch(r"0\.\d+", v) for v in p_rows["Computed"])
+    assert "0.000" not in set(p_rows["Computed"]) and "−0.000" not in set(shown["Difference"])

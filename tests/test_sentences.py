@@ -89,14 +89,14 @@ def test_methods_sentences() -> None:
 def test_coverage_sentences() -> None:
     m = text.methods
     found = m.coverage_findings({"logit-normal": {"the paper's interval": (80.0, 92.0), "HKSJ": (90.0, 95.0)}}, 95)
-    assert found == ("under the logit-normal model the paper's interval covers the target in 80–92% of meta-analyses, "
-                     "HKSJ in 90–95%, against the promised 95%.")
+    assert found == ("under the logit-normal model the paper's interval covers the target in 80.0–92.0% of meta-analyses, "
+                     "HKSJ in 90.0–95.0%, against the promised 95%.")
     assert m.fairness_sentence(3.0).endswith("home advantage of the model that made the data.")
     assert "higher when its model is wrong" in m.fairness_sentence(-2.0)
     assert m.mechanism_sentence(95.0) == "" and m.mechanism_sentence(80.0).startswith("Where an interval falls short")
     assert m.small_k_sentence(5, {"DL": 88.4, "HKSJ": 93.6}) == (
-        "For 5 studies — the size of many subgroups — the lowest coverage under the logit-normal model is 88% for DL and "
-        "94% for HKSJ.")
+        "For 5 studies — the size of many subgroups — the lowest coverage under the logit-normal model is 88.4% for DL and "
+        "93.6% for HKSJ.")
 
 
 def test_diagnostics_sentences() -> None:
@@ -129,7 +129,7 @@ def test_overview_sentences() -> None:
     o = text.overview
     fits = {"orr": FIT, "cr": None}
     summary = o.summary_sentence(fits)
-    assert f"objective response rate is {text.percent(100 * FIT.estimate, 0)}" in summary and "not estimable" in summary
+    assert f"objective response rate is {text.percent(100 * FIT.estimate)}" in summary and "not estimable" in summary
     assert "not the share of all patients" in summary  # a random-effects estimate is a typical cohort's rate
     low, high = dataclasses.replace(FIT, i2=10.0), dataclasses.replace(FIT, i2=80.0)
     assert o.heterogeneity_range_sentence({"cr": high, "orr": low}) == (
@@ -167,3 +167,14 @@ def test_pfs_patients_sentence_says_when_the_published_numbers_lack_the_count() 
     without = published[published["key"] != "pfs:overall:all:patients"]
     assert published_pfs_patients(without) is None
     assert "do not say" in survival.pfs_patients_sentence(None, 640)
+
+
+def test_a_pooled_fit_names_the_cohorts_it_leaves_out() -> None:
+    studies = analysis.load_studies()
+    fit = analysis.pool_outcome(studies, "cr")
+    left_out = studies.loc[studies["cr"].isna(), "label"]
+    assert len(left_out) == len(studies) - fit.k
+    assert any(note.startswith("not pooled: ") and all(label in note for label in left_out) for note in fit.notes)
+    many = text.phrasing.not_pooled_note("cr", [f"c{i}" for i in range(9)])
+    assert "c5 and 3 more (their complete response" in many and "c6" not in many
+    assert analysis.pool_outcome(studies, "crs_any").notes == ()  # every cohort reports it

@@ -170,3 +170,13 @@ def test_simulated_sizes_are_capped_with_a_note_and_precision_is_stated() -> Non
     assert "0.7 percentage points" not in sentence  # 400 replicates: sqrt(.95 * .05 / 400) = 1.1 points
     assert f"{100 * (0.95 * 0.05 / table['fitted'].min()) ** 0.5:.1f} percentage points" in sentence
     assert f"at most {100 * table['mc_se'].max():.1f}" in sentence
+
+
+def test_the_by_hand_table_names_cohorts_by_label_and_marks_the_corrected_ones() -> None:
+    from analysis.teaching import dl_steps, steps_table
+
+    steps = dl_steps([0, 3, 5], [10, 12, 5], labels=["a", "b", "c"])
+    shown = steps_table(steps, {"a": "Product A (a)", "b": "Product B (b)"})
+    assert list(shown["Cohort"]) == ["Product A (a)", "Product B (b)", "c"]
+    assert list(shown["Events"]) == ["0 (+0.5)", "3", "5 (+0.5)"]  # 0 and n events get the correction
+    assert shown["Share of w* (%)"].sum() == pytest.approx(100)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
@@ -47,8 +48,10 @@ def currency(path: str | Path | None, studies: pd.DataFrame) -> str:
                              SEARCH_END if is_paper_table(path) else None, max(reports) if len(reports) else None)
 
 
-def glue_provenance(path: str | Path | None, studies: pd.DataFrame, aside: int = 0) -> None:
-    """Glue ``provenance`` (:func:`provenance`) and ``currency`` (:func:`currency`) for the
-    page's data note."""
-    glue("provenance", provenance(path, studies, aside))
+def glue_provenance(path: str | Path | None, studies: pd.DataFrame, aside: int = 0, also: Sequence[Path] = ()) -> None:
+    """Glue ``provenance`` (:func:`provenance`, with the other input files the page read,
+    ``also``, each with its checksum) and ``currency`` (:func:`currency`) for the page's
+    data note."""
+    others = "".join(f"; with {display_path(p)} (SHA-256 {checksum(p)})" for p in also)
+    glue("provenance", provenance(path, studies, aside) + others)
     glue("currency", currency(path, studies))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..inputs.covariates import load_covariates, with_covariates
+from ..inputs.paths import DEFAULT_COVARIATES
 from ..inputs.studies import ExtractionRules, Sources, load_studies
 from ..review.paper import STUDIES, is_paper_table
 from .output import glue_provenance
@@ -58,5 +59,5 @@ def open_table(
     rows = load_covariates(covariates_path) if covariates else None
     if rows is not None:
         studies = with_covariates(studies, rows)
-    glue_provenance(studies_path, studies, aside)
+    glue_provenance(studies_path, studies, aside, [Path(covariates_path or DEFAULT_COVARIATES)] if covariates else [])
     return ChapterTable(studies, rows, None if studies_path is None else Path(studies_path), is_paper_table(studies_path), rules)

@@ -8,6 +8,7 @@ from pandas.io.formats.style import Styler as EscapedTable  # built with escape=
 
 from ..text.labels import COLUMN_LABELS, OUTCOME_LABELS, RULE_LABELS, SETTING_LABELS
 from ..text.numbers import p_value, round_half_up
+from ..text.phrasing import estimate_text
 
 __all__ = ["table", "rule_table"]
 
@@ -51,10 +52,15 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals
 def rule_table(sensitivity: pd.DataFrame) -> EscapedTable:
     """A :func:`analysis.review.outcomes.rule_sensitivity` result as the book shows it:
     each rule and setting in words, the setting in force marked."""
-    shown = sensitivity.assign(
-        setting=[SETTING_LABELS[r][s] for r, s in zip(sensitivity["rule"], sensitivity["setting"])],
-        rule=sensitivity["rule"].map(RULE_LABELS),
-        outcome=sensitivity["outcome"].map(OUTCOME_LABELS),
-        in_use=sensitivity["in_use"].map({True: "as used", False: "alternative rule"}),
-    )
+    # One column for the estimate with its CI: the table fits a page.
+    shown = pd.DataFrame({
+        "rule": sensitivity["rule"].map(RULE_LABELS),
+        "setting": [SETTING_LABELS[r][s] for r, s in zip(sensitivity["rule"], sensitivity["setting"])],
+        "in_use": sensitivity["in_use"].map({True: "as used", False: "alternative rule"}),
+        "outcome": sensitivity["outcome"].map(OUTCOME_LABELS),
+        "k": sensitivity["k"], "events": sensitivity["events"], "patients": sensitivity["patients"],
+        "Pooled rate (95% CI)": [estimate_text(e, lo, hi) for e, lo, hi in
+                                 zip(sensitivity["estimate"], sensitivity["ci_low"], sensitivity["ci_high"])],
+        "i2": sensitivity["i2"],
+    })
     return table(shown, {"rule": "Where the table…", "setting": "Setting", "in_use": "Status"})

@@ -3,20 +3,24 @@ the paper's model, and the paper's subgroup comparisons, on any study table."""
 
 from __future__ import annotations
 
+
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..meta.proportions import mean_rate
 from ..meta.results import PooledProportion
 from ..text import overview as words
 from ..text import phrasing
+from ..text.numbers import number
+from ..text.paper import leading_number
 from . import paper
 from .covariates import inferred_counts
 from .outcomes import SubgroupComparison, fit_or_note, paper_comparison, try_pool
 
-__all__ = ["DiscussionResults", "discussion_results"]
+__all__ = ["DiscussionResults", "discussion_results", "table2_display", "ORR_PARTS"]
 
 
 @dataclass(frozen=True)
@@ -44,3 +48,32 @@ def discussion_results(studies: pd.DataFrame, is_paper: bool, covariates_file: s
         **{key: c.sentence for key, c in comparisons.items()},
     }
     return DiscussionResults(fits, glmm, comparisons, sentences)
+
+
+#: Table 2 prints objective response and, under it, its parts: MRD-negative CR, the other
+#: CRs, VGPR and PR (they add up to ORR). Row -> its label for readers.
+ORR_PARTS: dict[str, str] = {
+    "MRD-negative CR (%)": "of which MRD-negative CR (%)",
+    "CR (%)": "of which CR, not MRD-negative (%)",
+    "VGPR (%)": "of which VGPR (%)",
+    "PR (%)": "of which PR (%)",
+}
+TOTAL_CR = "CR in all (%), computed: MRD-negative CR + other CR"
+
+
+def table2_display(table2: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Table 2 for readers: the parts of ORR labelled as parts, and the total
+    CR, which the table does not print, computed from its two CR rows (shown as computed)."""
+    shown = table2.drop(columns="section").rename(columns={"characteristic": "Characteristic"})
+    trials = [c for c in shown.columns if c != "Characteristic"]
+    by_row = shown.set_index("Characteristic")
+    if all(part in by_row.index for part in ("MRD-negative CR (%)", "CR (%)")):
+        total = {"Characteristic": TOTAL_CR}
+        for trial in trials:
+            values = [leading_number(by_row.loc[part, trial]) for part in ("MRD-negative CR (%)", "CR (%)")]
+            total[trial] = number(sum(values), 0) if all(v is not None for v in values) else "—"
+        at = int(np.flatnonzero(shown["Characteristic"] == "CR (%)")[0]) + 1
+        shown = pd.concat([shown.iloc[:at], pd.DataFrame([total]), shown.iloc[at:]], ignore_index=True)
+    shown["Characteristic"] = shown["Characteristic"].replace(ORR_PARTS)
+    return shown
+

@@ -31,6 +31,7 @@ from ..text.phrasing import (
     not_reported_note,
     subgroup_sentence,
     hksj_fallback_note,
+    not_pooled_note,
     variance_note,
 )
 from . import paper
@@ -107,7 +108,9 @@ def pool_outcome(studies: pd.DataFrame, outcome: str, **options: Any) -> PooledP
     """:func:`~analysis.pool_proportions` of one outcome column (options by name); an
     extreme spread of sampling variances is a note on the result, not a warning."""
     rows = outcome_rows(studies, outcome)
-    return _with_notes(lambda: pool_proportions(rows["events"], rows["n"], labels=rows["label"], **options))
+    fit = _with_notes(lambda: pool_proportions(rows["events"], rows["n"], labels=rows["label"], **options))
+    left_out = studies.loc[studies[outcome].isna(), "label"] if "label" in studies else pd.Series([], dtype=str)
+    return replace(fit, notes=fit.notes + (not_pooled_note(outcome, list(left_out)),)) if len(left_out) else fit
 
 
 def try_pool(studies: pd.DataFrame, outcome: str, **options: Any) -> tuple[PooledProportion | None, str]:

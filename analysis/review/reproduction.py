@@ -181,14 +181,17 @@ def _verdict(row: pd.Series, computed: float) -> tuple[str, str]:
         return "match", ""
     stat = row["statistic"]
     tolerance = TOLERANCE.get(stat, 0.0)
-    diff = abs(computed - published)
+    signed = computed - published
     if stat in _RELATIVE:
-        diff /= abs(published)
-    bound = f"{100 * tolerance:g}%" if stat in _RELATIVE else f"{tolerance:g}"
+        signed /= abs(published)
+    # Short signed gaps (the tolerances are stated once, beside the table).
+    gap = f"{'+' if signed > 0 else ''}{number(100 * signed, 0)}%" if stat in _RELATIVE else (
+        f"{'+' if signed > 0 else ''}{number(signed, 2)}")
     what = REPORT_STATISTICS.get(stat, stat.replace("_", " "))
-    if diff <= tolerance:
-        return "close", f"{what}: within {bound} of the printed value"
-    return "differs", f"{what}: more than {bound} from the printed value"
+    if abs(signed) <= tolerance:
+        return "close", f"{what} {gap}"
+    bound = f"{100 * tolerance:g}%" if stat in _RELATIVE else f"{tolerance:g}"
+    return "differs", f"{what} {gap}, beyond ±{bound}"
 
 
 def basis(keys: pd.Series, studies: pd.DataFrame | None = None) -> pd.Series:
@@ -301,8 +304,10 @@ def readable(report: pd.DataFrame) -> pd.DataFrame:
         "Group": keys[2].map(lambda g: "the test" if g == "test" else typeset(g)),
         "Statistic": keys[3].map(lambda v: REPORT_STATISTICS.get(v, v.replace("_", " "))),
         "Published": report["published"].astype(str),
-        "Computed": report["computed"],
-        "Difference": report["difference"],
+        # A p-value is shown as journals print it, and its difference is not a distance.
+        "Computed": [p_value(v).removeprefix("p ").removeprefix("= ") if stat == "p" and np.isfinite(v) else number(v, 3)
+                     for v, stat in zip(report["computed"], keys[3])],
+        "Difference": ["—" if stat == "p" else number(d, 3) for d, stat in zip(report["difference"], keys[3])],
         "Verdict": report["verdict"],
         "Basis": report["basis"] if "basis" in report else basis(report["key"]),
         "Note": report["reason"],

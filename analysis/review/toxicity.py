@@ -62,8 +62,6 @@ def toxicity_results(studies: pd.DataFrame, studies_path: str | Path | None, rul
         "crs_heterogeneity": phrasing.fit_heterogeneity_sentence(crs, alpha),
         "crs_prediction": phrasing.prediction_sentence("crs_any", crs),
         "severe_sentence": phrasing.pooled_sentence("crs_severe", severe, notes["crs_severe"]),
-        "severe_vs_any": (phrasing.compare_rates("Severe CRS", 100 * severe.estimate, "CRS of any grade", 100 * crs.estimate) + "."
-                          if crs and severe else ""),
         "neuro_sentence": phrasing.pooled_sentence("neurotox", neuro, notes["neurotox"]),
         "neuro_heterogeneity": phrasing.fit_heterogeneity_sentence(neuro, alpha),
         "neuro_rule_sentence": phrasing.rule_flip_sentence(

@@ -4,6 +4,6 @@ the claims they make (:mod:`~analysis.teaching.exercises`)."""
 
 from . import exercises
 from . import lessons
-from .steps import DLSteps, dl_steps, hksj_panel, hksj_table
+from .steps import DLSteps, dl_steps, hksj_panel, hksj_table, steps_table
 
-__all__ = ["exercises", "lessons", "DLSteps", "dl_steps", "hksj_panel", "hksj_table"]
+__all__ = ["exercises", "lessons", "DLSteps", "dl_steps", "hksj_panel", "hksj_table", "steps_table"]

@@ -106,8 +106,8 @@ def common_outcome_coverage(
     mc_se = 100 * float(row["mc_se"])
     better = common > rare[1]
     text = (f"For a true rate of {percent(100 * truth)} ({OUTCOME_NOUNS[outcome]}) the paper's interval covers the truth "
-            f"in {number(common, 0)}% of {replicates} simulated meta-analyses (Monte Carlo error ± {number(mc_se)} points), "
-            f"against {interval(*rare, 0)} for {OUTCOME_NOUNS[rare_outcome]}: "
+            f"in {number(common)}% of {replicates} simulated meta-analyses (Monte Carlo error ± {number(mc_se)} points), "
+            f"against {interval(*rare)} for {OUTCOME_NOUNS[rare_outcome]}: "
             f"{'better' if better else 'no better'}. Far from 0 and 1 the logit of a small study is less biased and fewer "
             "studies need the 0.5 correction, so the centre of the interval drifts less.")
     return Answer(text, {"coverage": common, "better": better}, result)

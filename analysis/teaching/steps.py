@@ -8,7 +8,7 @@ per-study table, deliberately independent of the vectorized engine in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from ..review.outcomes import outcome_rows, variances_noted
 from ..text.labels import OUTCOME_LABELS
 from ..text.numbers import interval, number
 
-__all__ = ["DLSteps", "dl_steps", "hksj_panel", "hksj_table"]
+__all__ = ["DLSteps", "dl_steps", "steps_table", "hksj_panel", "hksj_table"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,27 @@ def dl_steps(events: Sequence[int], n: Sequence[int], labels: Sequence[str] | No
         "pi_low": expit(mu - pi_half), "pi_high": expit(mu + pi_half),
     }
     return DLSteps(table=table, steps={name: float(value) for name, value in steps.items()})
+
+
+def steps_table(steps: DLSteps, labels: Mapping[str, str]) -> pd.DataFrame:
+    """The by-hand table for readers: each cohort by its label (``labels``: id -> label),
+    its events (marked "+0.5" where the continuity correction is added to its logit),
+    patients, logit and variance, the fixed-effect weight and the sums' terms, the
+    random-effects weight and its share."""
+    table = steps.table
+    return pd.DataFrame({
+        "Cohort": table["study"].map(lambda s: labels.get(s, s)),
+        "Events": [f"{e:g} (+0.5)" if c else f"{e:g}" for e, c in zip(table["events"], table["corrected"])],
+        "Patients": table["n"],
+        "Logit y": table["y"],
+        "Variance v": table["v"],
+        "Weight w = 1/v": table["w"],
+        "w·y": table["w*y"],
+        "w·y²": table["w*y^2"],
+        "w²": table["w^2"],
+        "Random-effects weight w*": table["w_star"],
+        "Share of w* (%)": table["weight_pct"],
+    })
 
 
 def hksj_panel(studies: pd.DataFrame, analyses: Sequence[tuple[str, str | None]], exclude: Sequence[str] = ("ND",)) -> pd.DataFrame:

@@ -107,8 +107,8 @@ def coverage_findings(coverages: Mapping[str, Mapping[str, tuple[float, float]]]
     parts = []
     for model, methods in coverages.items():
         (first, first_range), *rest = methods.items()
-        others = [f"{label} in {interval(*r, 0)}" for label, r in rest]
-        parts.append(f"under the {model} model {first} covers the target in {interval(*first_range, 0)} of meta-analyses"
+        others = [f"{label} in {interval(*r)}" for label, r in rest]
+        parts.append(f"under the {model} model {first} covers the target in {interval(*first_range)} of meta-analyses"
                      + (f", {join(others)}" if others else ""))
     return "; ".join(parts) + f", against the promised {number(nominal, 0)}%."
 
@@ -142,7 +142,7 @@ def mechanism_sentence(worst: float, threshold: float = 90.0) -> str:
 def small_k_sentence(k: int, lowest: Mapping[str, float]) -> str:
     """The lowest coverage (percent) of each method (label -> value) with ``k`` studies."""
     return (f"For {k} studies — the size of many subgroups — the lowest coverage under the logit-normal model is "
-            + join([f"{number(v, 0)}% for {label}" for label, v in lowest.items()]) + ".")
+            + join([f"{number(v)}% for {label}" for label, v in lowest.items()]) + ".")
 
 
 def too_few_sentence(k: int) -> str:

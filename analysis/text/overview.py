@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-def rate(fit: PooledProportion | None, decimals: int = 0) -> str:
+def rate(fit: PooledProportion | None, decimals: int = 1) -> str:
     """A pooled rate as prose (``82%``), or "not estimable"."""
     return percent(100 * fit.estimate, decimals) if fit else "not estimable"
 
@@ -60,8 +60,8 @@ def glmm_sentence(glmm: Mapping[str, PooledProportion | None], dl_neuro_mean: fl
             f"{rate(glmm.get('neurotox'))} and complete response at {rate(glmm.get('cr'))}")
     if dl_neuro_mean is None or glmm_neuro_mean is None:
         return text + " (see the sensitivity chapter)."
-    return (text + f"; the mean neurotoxicity rate over cohorts is {percent(100 * glmm_neuro_mean, 0)} under the GLMM and "
-            f"{percent(100 * dl_neuro_mean, 0)} under the paper's model (see the methods and sensitivity chapters on what each "
+    return (text + f"; the mean neurotoxicity rate over cohorts is {percent(100 * glmm_neuro_mean)} under the GLMM and "
+            f"{percent(100 * dl_neuro_mean)} under the paper's model (see the methods and sensitivity chapters on what each "
             "number estimates).")
 
 

@@ -3,13 +3,18 @@ about the paper, phrased as the paper's."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
-__all__ = ["table2_sentences"]
+__all__ = ["table2_sentences", "leading_number"]
 
 
-def _leading_number(text: str) -> float:
-    return float(str(text).split()[0])
+def leading_number(cell: str) -> float | None:
+    """The number a printed table cell starts with ("82 (450 × 10⁶ cohort)" -> 82.0);
+    None when it starts with none."""
+    match = re.match(r"\s*(\d+(?:\.\d+)?)", str(cell))
+    return float(match.group(1)) if match else None
 
 
 def _more_or_less(a: float, b: float, more: str, less: str, same: str) -> str:
@@ -22,7 +27,7 @@ def table2_sentences(table2: pd.DataFrame, first: tuple[str, str], second: tuple
     the table is shown beside the prose."""
     row = table2.set_index("characteristic")
     (a_name, a), (b_name, b) = first, second
-    value = lambda name, column: _leading_number(row.loc[name, column])  # noqa: E731
+    value = lambda name, column: leading_number(row.loc[name, column])  # noqa: E731
     age = _more_or_less(value("Median age (range) — years", b), value("Median age (range) — years", a),
                         "older", "younger", "of the same median age")
     lines = _more_or_less(value("Median prior lines (range)", b), value("Median prior lines (range)", a),

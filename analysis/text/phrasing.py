@@ -29,7 +29,6 @@ __all__ = [
     "fit_estimate",
     "heterogeneity_sentence",
     "fit_heterogeneity_sentence",
-    "compare_rates",
     "subgroup_sentence",
     "pooled_sentence",
     "prediction_sentence",
@@ -52,6 +51,10 @@ __all__ = [
     "robustness_sentence",
     "product_dominance_sentence",
     "variance_note",
+    "hksj_fallback_note",
+    "not_pooled_note",
+    "fit_notes_sentence",
+    "NAMED_IN_NOTE",
     "model_robustness_sentence",
     "refused_models_sentence",
     "correction_sentence",
@@ -108,37 +111,6 @@ def fit_heterogeneity_sentence(fit: PooledProportion | None, alpha: float = ALPH
         return sentence
     return (f"{sentence} The between-cohort variance is τ² = {number(ci.tau2, 2)} ({level_text(fit.level)} CI "
             f"{interval(ci.tau2_ci_low, ci.tau2_ci_high, 2, '')}) on the {SCALE_LABELS[fit.transform]}.")
-
-
-def compare_rates(first: str, a: float, second: str, b: float, decimals: int = 1) -> str:
-    """``grade ≥3 CRS (6.7%) is rarer than CRS of any grade (80.2%), about one twelfth of it``.
-
-    The direction and the size come from the two numbers; equal after rounding reads
-    "about as frequent as"."""
-    a_text, b_text = percent(a, decimals), percent(b, decimals)
-    if a_text == "—" or b_text == "—":
-        return f"{first} ({a_text}) cannot be compared with {second} ({b_text})"
-    if a_text == b_text:
-        return f"{first} ({a_text}) is about as frequent as {second} ({b_text})"
-    lower = a < b
-    word = "rarer than" if lower else "more frequent than"
-    small, large = (a, b) if lower else (b, a)
-    size = ""
-    if small > 0 and large / small >= 2:
-        ratio = large / small
-        fraction = _ordinal_fraction(round(ratio))
-        size = (f", about {'half' if fraction == 'half' else 'a ' + fraction if fraction[0].isalpha() else fraction} of it" if lower
-                else f", about {round(ratio)} times as frequent")
-    return f"{first} ({a_text}) is {word} {second} ({b_text}){size}"
-
-
-_FRACTIONS = ("half third quarter fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-              "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth").split()
-
-
-def _ordinal_fraction(n: int) -> str:
-    """2 -> "half", 12 -> "twelfth"; beyond twenty, "1/n"."""
-    return _FRACTIONS[n - 2] if 2 <= n <= 20 else f"1/{n}"
 
 
 def subgroup_sentence(outcome: str, factor: str, result: SubgroupAnalysis, alpha: float = ALPHA) -> str:
@@ -310,13 +282,16 @@ def dose_regression_sentence(outcome: str, scale: str, k: int, result: MetaRegre
     the pseudo-R² can mean."""
     slope = result.coefficients.loc[term]
     odds = float(math.exp(slope["estimate"]))
-    direction = "rise" if slope["estimate"] > 0 else "fall"
     noun = OUTCOME_NOUNS.get(outcome, outcome)
     beyond = significant(result.qm_p, alpha)
-    return (f"Across the {plural(k, 'cohort')} dosed {DOSE_SCALES[scale]}, the odds of {noun} {direction} by a factor of "
-            f"{number(odds, 2)} per tenfold higher dose ({level_text(result.level)} CI {number(math.exp(slope['ci_low']), 2)}–"
+    # A direction is stated only where the test finds one.
+    trend = (f"the odds of {noun} {'rise' if slope['estimate'] > 0 else 'fall'} by a factor of {number(odds, 2)}" if beyond
+             else f"the odds ratio of {noun} is {number(odds, 2)}")
+    return (f"Across the {plural(k, 'cohort')} dosed {DOSE_SCALES[scale]}, {trend} "
+            f"per tenfold higher dose ({level_text(result.level)} CI {number(math.exp(slope['ci_low']), 2)}–"
             f"{number(math.exp(slope['ci_high']), 2)}; test of the moderator {p_value(result.qm_p)}): "
-            + ("more than chance alone would explain" if beyond else f"not beyond chance at the {alpha:g} level")
+            + ("more than chance alone would explain" if beyond else
+               f"no evidence of a trend with dose at the {alpha:g} level")
             + (f". Dose accounts for {number(max(result.r2, 0), 0)}% of the between-cohort variance (pseudo-R², the drop "
                "in τ² when dose enters)." if beyond else
                f". The pseudo-R² (the drop in τ² when dose enters, {number(max(result.r2, 0), 0)}% here) means little when "
@@ -484,6 +459,18 @@ def estimand_sentence(means: Mapping[str, float], medians: Mapping[str, float]) 
 def fit_notes_sentence(notes: Sequence[str]) -> str:
     """A fit's notes (lower-case clauses) as sentences for a note box; "" without any."""
     return " ".join(f"{note[0].upper()}{note[1:]}." for note in notes if note)
+
+
+#: How many cohorts a note names before it counts the rest.
+NAMED_IN_NOTE = 6
+
+
+def not_pooled_note(outcome: str, labels: Sequence[str]) -> str:
+    """The note of a fit that leaves out the cohorts (``labels``) whose ``outcome`` is
+    not reported, not disclosed or unknown under the extraction rules."""
+    named = join(list(labels[:NAMED_IN_NOTE]) + ([f"{len(labels) - NAMED_IN_NOTE} more"] if len(labels) > NAMED_IN_NOTE else []))
+    return (f"not pooled: {named} ({'its' if len(labels) == 1 else 'their'} {OUTCOME_NOUNS.get(outcome, outcome)} is not "
+            "reported, not disclosed or unknown under the extraction rules)")
 
 
 def hksj_fallback_note(groups: Sequence[str]) -> str:

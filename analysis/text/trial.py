@@ -14,7 +14,7 @@ __all__ = ["small_sample_sentence", "rounding_exceptions", "log_trend_sentence",
 
 def small_sample_sentence(events: int, n: int, low: float, high: float, level: float = 0.95) -> str:
     """How wide an exact interval (at ``level``) is with ``n`` patients (limits in percent)."""
-    return f"an event seen in {events} of them has a {level_text(level)} interval from {number(low, 0)}% to {number(high, 0)}%"
+    return f"an event seen in {events} of them has a {level_text(level)} interval from {number(low)}% to {number(high)}%"
 
 
 _LIMITS = {"estimate": "rate", "ci_low": "lower 95% limit", "ci_high": "upper 95% limit"}
@@ -59,7 +59,7 @@ def trial_findings(orr: tuple[float, float, float], patients: int, crs: float, n
     """The chapter's summary: objective response (percent, with its CI), CRS and
     neurotoxicity rates, the trend test's sentence and the reproduction of Table 3."""
     return (f"Objective response in {estimate_text(*orr)} of the {plural(patients, 'patient')} treated, CRS in "
-            f"{percent(crs, 0)} and neurologic toxic effects in {percent(neuro, 0)}. {trend} {matched} of the {printed} printed "
+            f"{percent(crs)} and neurologic toxic effects in {percent(neuro)}. {trend} {matched} of the {printed} printed "
             "response rates and limits are reproduced exactly.")
 
 
