@@ -110,6 +110,7 @@ check: book browser
 fixtures:
 	Rscript tests/make_fixtures.R
 	Rscript tests/make_survival_fixtures.R
+	Rscript tests/make_effect_fixtures.R
 
 # Engine speed against metafor (Rscript + metafor when present), and a clean book build
 # against a floor of import-only notebooks, each measured in one run.

@@ -44,6 +44,7 @@ from .meta import (
     leave_one_out,
     mean_rate,
     meta_regression,
+    pool_effects,
     pool_proportions,
     subgroup_analysis,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "PooledProportionBatch",
     "SubgroupAnalysis",
     "pool_proportions",
+    "pool_effects",
     "subgroup_analysis",
     "clopper_pearson",
     "mean_rate",

@@ -20,7 +20,7 @@ from .paths import (
 )
 from .published import load_published
 from .studies import CATEGORIES, COUNT_COLUMNS, OUTCOMES, RULE_OPTIONS, ExtractionRules, dose_ranges, load_studies, parse_dose
-from .tables import DECISIONS, load_prisma, load_search_log, load_selection, load_table2
+from .tables import DECISIONS, ENDPOINTS, load_prisma, load_randomized, load_search_log, load_selection, load_table2
 from .trial import RESPONSES, load_adverse_events, load_dose_table
 
 __all__ = [
@@ -53,6 +53,8 @@ __all__ = [
     "load_prisma",
     "load_search_log",
     "load_selection",
+    "load_randomized",
+    "ENDPOINTS",
     "DECISIONS",
     "RESPONSES",
     "load_dose_table",

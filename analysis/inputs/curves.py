@@ -30,10 +30,12 @@ from .paths import DEFAULT_CURVES
 from .reader import Table, choices, counts, numbers, read_csv
 from .studies import CATEGORIES
 
-__all__ = ["ARM_COLUMNS", "KINDS", "DOSE_ACTIVITY", "NEGATIVE_TIME", "CurveSet", "load_curves"]
+__all__ = ["ARM_COLUMNS", "ARM_OPTIONAL", "KINDS", "DOSE_ACTIVITY", "NEGATIVE_TIME", "CurveSet", "load_curves"]
 
 ARM_COLUMNS = ["arm_id", "study_id", "arm_label", "kind", "source", "dose_activity", "origin", "loading", "costim", "total_events"]
-#: What a curve is: read off a BCMA trial's figure, or not real data at all.
+#: Optional: the median the publication prints for the arm (months), to check the reconstruction against.
+ARM_OPTIONAL = ["published_median"]
+#: What a curve is: read off a published figure (a real trial's), or not real data at all.
 KINDS = ("digitized", "illustrative")
 DOSE_ACTIVITY = ("active", "inactive", "ND")
 #: Clicks this far before time 0 (a share of the curve's length) are read as time 0.
@@ -124,9 +126,9 @@ def load_curves(folder: str | Path | None = None, studies: pd.DataFrame | None =
     folder = Path(folder) if folder is not None else DEFAULT_CURVES
     problems: list[Problem] = []
     tables = {}
-    for name, required in (("arms.csv", ARM_COLUMNS), ("risk.csv", ["arm_id", "time", "n_risk"])):
+    for name, required, optional in (("arms.csv", ARM_COLUMNS, ARM_OPTIONAL), ("risk.csv", ["arm_id", "time", "n_risk"], [])):
         try:
-            tables[name] = read_csv(folder / name, what=name, required=required, kind="arm", key="arm_id")
+            tables[name] = read_csv(folder / name, what=name, required=required, optional=optional, kind="arm", key="arm_id")
         except InputError as error:
             problems += [_arm_problem(p.study, p.column, f"{name}: {p.message}") for p in error.problems]
         except FileNotFoundError:
@@ -148,6 +150,9 @@ def load_curves(folder: str | Path | None = None, studies: pd.DataFrame | None =
     events = counts(arms_table, "total_events")
     problems += [_arm_problem(arms.iloc[i]["arm_id"], "total_events", f"arms.csv: {events.errors[i]}")
                  for i in np.flatnonzero(events.errors != "")]
+    published = numbers(arms_table, "published_median", 0.0, 600.0, allow_nd=True)
+    problems += [_arm_problem(arms.iloc[i]["arm_id"], "published_median", f"arms.csv: {published.errors[i]}")
+                 for i in np.flatnonzero(published.errors != "")]
     risk_all = risk_table.cells
     risk_time, risk_n = numbers(risk_table, "time", 0.0), counts(risk_table, "n_risk")
     for column, parsed in (("time", risk_time), ("n_risk", risk_n)):
@@ -196,5 +201,6 @@ def load_curves(folder: str | Path | None = None, studies: pd.DataFrame | None =
         if unknown:
             notes = (f"{len(unknown)} arm{'s' if len(unknown) != 1 else ''} of the curve folder name a study that is not in the "
                      f"study table ({', '.join(unknown)}); they are analysed, clustered by the study they name.",)
-    arms = arms.assign(total_events=events.values, **canonical)
+    medians = np.where(published.nd | published.blank, np.nan, published.values).astype(float)
+    arms = arms.assign(total_events=events.values, published_median=medians, **canonical)
     return CurveSet(arms=arms, curves=curves, risk=risk, folder=folder, cleaning=cleaning, notes=notes)

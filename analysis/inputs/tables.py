@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from .paths import DATA_DIR, UPDATE_DIR
-from .reader import choices, counts, dates, read_csv
+from .reader import choices, counts, dates, numbers, read_csv
+from .studies import CHOICE_COLUMNS
 
-__all__ = ["load_table2", "load_prisma", "load_search_log", "load_selection", "DECISIONS"]
+__all__ = ["load_table2", "load_prisma", "load_search_log", "load_selection", "DECISIONS", "load_randomized", "ENDPOINTS"]
 
 
 def load_table2(path: str | Path | None = None) -> pd.DataFrame:
@@ -79,3 +80,51 @@ def load_selection(path: str | Path | None = None) -> pd.DataFrame:
                  for i in np.flatnonzero(table.cells["cohort"].duplicated().to_numpy())]
     table.refuse(problems)
     return table.cells.assign(decision=decision.values)
+
+
+#: The time-to-event endpoints of the randomized trials' table.
+ENDPOINTS = ("PFS", "OS")
+_RANDOMIZED = ["trial", "registration", "cart", "comparator", "endpoint", "analysis", "data_cut", "followup_months",
+               "n_cart", "n_control", "hr", "hr_ci_low", "hr_ci_high", "median_cart", "median_control", "crossover_pct",
+               "crossover_note", "source_type", "source", "url"]
+
+
+def load_randomized(path: str | Path | None = None) -> pd.DataFrame:
+    """The randomized trials' hazard ratios (``data/update/randomized.csv``): one row per
+    trial, endpoint (:data:`ENDPOINTS`) and analysis, the CAR-T arm against its
+    comparator: the hazard ratio with its 95% CI (positive, in order), medians and
+    follow-up in months (``ND`` allowed), arm sizes, crossover (%), the kind of source and
+    the source. Numbers come back as floats (NaN for ``ND``)."""
+    table = read_csv(Path(path) if path is not None else UPDATE_DIR / "randomized.csv", what="randomized trials",
+                     required=_RANDOMIZED, kind="trial", key="trial")
+    cells, problems = table.cells, []
+
+    def refuse(parsed, column: str, blank_ok: bool = False) -> None:
+        bad = (parsed.errors != "") | (parsed.blank & (not blank_ok))
+        problems.extend(table.problem(i, column, parsed.errors[i] or "is blank") for i in np.flatnonzero(bad))
+
+    parsed = {}
+    for column in ("hr", "hr_ci_low", "hr_ci_high"):
+        parsed[column] = numbers(table, column, 1e-6, 1e6)
+        refuse(parsed[column], column)
+    for column in ("followup_months", "median_cart", "median_control"):
+        parsed[column] = numbers(table, column, 0.0, 600.0, allow_nd=True)
+        refuse(parsed[column], column)
+    parsed["crossover_pct"] = numbers(table, "crossover_pct", 0.0, 100.0, allow_nd=True)
+    refuse(parsed["crossover_pct"], "crossover_pct", blank_ok=True)
+    for column in ("n_cart", "n_control"):
+        parsed[column] = counts(table, column)
+        refuse(parsed[column], column)
+    for column, options in (("endpoint", ENDPOINTS), ("source_type", CHOICE_COLUMNS["source_type"])):
+        parsed[column] = choices(table, column, options)
+        refuse(parsed[column], column)
+    cut = dates(table, "data_cut")
+    refuse(cut, "data_cut")
+    with np.errstate(invalid="ignore"):
+        order = (parsed["hr_ci_low"].values > parsed["hr"].values) | (parsed["hr"].values > parsed["hr_ci_high"].values)
+    problems += [table.problem(i, "hr", "the hazard ratio is not inside its CI") for i in np.flatnonzero(order)]
+    table.refuse(problems)
+    numeric = {c: np.where(parsed[c].nd | parsed[c].blank, np.nan, parsed[c].values).astype(float)
+               for c in ("hr", "hr_ci_low", "hr_ci_high", "followup_months", "median_cart", "median_control", "crossover_pct")}
+    return cells.assign(**numeric, n_cart=parsed["n_cart"].values.astype(np.int64), n_control=parsed["n_control"].values.astype(np.int64),
+                        endpoint=parsed["endpoint"].values, source_type=parsed["source_type"].values)

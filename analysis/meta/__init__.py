@@ -13,6 +13,7 @@ engine knows nothing of files, prose, the paper or the book.
 """
 
 from .bias import EggerTest, egger_test
+from .effects import PooledEffect, cumulative, cumulative_proportions, effect_from_ci, pool_effects
 from .escalc import TRANSFORMS, clopper_pearson
 from .estimators import CI_METHODS, TAU2_METHODS, ConvergenceError, HKSJFallbackWarning, VarianceRatioWarning, fit_random_effects
 from .gosh import GoshResult, gosh
@@ -31,6 +32,11 @@ __all__ = [
     "HKSJFallbackWarning",
     "fit_random_effects",
     "pool_proportions",
+    "pool_effects",
+    "PooledEffect",
+    "effect_from_ci",
+    "cumulative",
+    "cumulative_proportions",
     "subgroup_analysis",
     "mean_rate",
     "clopper_pearson",

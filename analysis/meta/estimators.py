@@ -49,13 +49,14 @@ __all__ = [
     "rowsum",
 ]
 
-TAU2_METHODS = ("DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS")
+TAU2_METHODS = ("DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS", "FE")
 #: "hksj-adhoc": Knapp & Hartung (2003)'s ad hoc correction, the scale floored at 1 (metafor's test="adhoc").
 CI_METHODS = ("z", "hksj", "hksj-adhoc")
 #: Each estimator and interval by name, for reports and prose (the one place they are named).
 TAU2_NAMES: dict[str, str] = {
     "DL": "DerSimonian–Laird", "REML": "restricted maximum likelihood", "ML": "maximum likelihood",
     "PM": "Paule–Mandel", "HE": "Hedges", "SJ": "Sidik–Jonkman", "EB": "empirical Bayes", "HS": "Hunter–Schmidt",
+    "FE": "none (common-effect model)",
 }
 CI_NAMES: dict[str, str] = {
     "z": "normal quantile (Wald)",
@@ -434,6 +435,8 @@ _TAU2_ESTIMATORS: dict[str, Callable[[Design], tuple[np.ndarray, np.ndarray]]] =
     "REML": lambda d: _fisher_scoring(d, "REML"),
     "EB": lambda d: _fisher_scoring(d, "EB"),
     "PM": _tau2_pm,
+    # The common-effect model: tau^2 is 0 by assumption (metafor's method="FE").
+    "FE": lambda d: (np.zeros(d.y.shape[1]), np.full(d.y.shape[1], "", dtype=object)),
 }
 
 
@@ -580,8 +583,12 @@ def fit_random_effects(
     tr_p = d.trace_p(w_fixed)
     with np.errstate(divide="ignore", invalid="ignore"):
         vt = np.where(has_df, df / tr_p, 0.0)
-        i2 = np.where(has_df, 100 * tau2_hat / (vt + tau2_hat), 0.0)
-        h2 = np.where(has_df, tau2_hat / vt + 1, 1.0)
+        if tau2 == "FE":  # metafor's common-effect I^2 and H^2 come from Q itself
+            i2 = np.where(has_df & (q > 0), 100 * np.maximum(0.0, (q - df) / q), 0.0)
+            h2 = np.where(has_df, q / np.maximum(df, 1), 1.0)
+        else:
+            i2 = np.where(has_df, 100 * tau2_hat / (vt + tau2_hat), 0.0)
+            h2 = np.where(has_df, tau2_hat / vt + 1, 1.0)
     q_p = np.where(has_df, stats.chi2.sf(q, np.maximum(df, 1)), 1.0)
     if failed.any():
         beta, vb, tau2_hat, i2, h2, scale = (_nan_rows(a, failed) for a in (beta, vb, tau2_hat, i2, h2, scale))

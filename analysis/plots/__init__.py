@@ -7,7 +7,7 @@ every text from a data file is drawn literally (:func:`drawable`). Survival figu
 from .diagnostics import baujat_plot, bubble_plot, dose_response_plot, funnel_plot, gosh_plot
 from .forest import MAX_STUDY_ROWS, forest_plot, leave_one_out_plot, subgroup_forest_plot
 from .theme import drawable
-from .summary import coverage_plot, editions_plot, flow_diagram, model_panel_plot, subgroup_editions_plot, update_flow_diagram
+from .summary import coverage_plot, cumulative_plot, editions_plot, flow_diagram, model_panel_plot, subgroup_editions_plot, update_flow_diagram
 
 __all__ = [
     "MAX_STUDY_ROWS",
@@ -21,6 +21,7 @@ __all__ = [
     "dose_response_plot",
     "flow_diagram",
     "update_flow_diagram",
+    "cumulative_plot",
     "editions_plot",
     "subgroup_editions_plot",
     "model_panel_plot",

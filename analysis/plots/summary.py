@@ -11,7 +11,7 @@ from ..text.labels import OUTCOME_LABELS
 from ..text.numbers import p_value
 from .theme import EDITION_COLOURS, POOLED_COLOUR, short_label
 
-__all__ = ["flow_diagram", "update_flow_diagram", "editions_plot", "subgroup_editions_plot", "model_panel_plot", "coverage_plot"]
+__all__ = ["flow_diagram", "update_flow_diagram", "cumulative_plot", "editions_plot", "subgroup_editions_plot", "model_panel_plot", "coverage_plot"]
 
 
 def flow_diagram(stages: pd.DataFrame, *, title: str = "") -> Figure:
@@ -167,4 +167,28 @@ def update_flow_diagram(boxes: dict[str, str], *, title: str = "") -> Figure:
         (x0, y0), (x1, _) = places[start], places[end]
         ax.annotate("", xy=(x1 - 0.17, y0), xytext=(x0 + 0.17, y0), arrowprops={**arrow, "color": "#888888"})
     ax.set_title(title, loc="left", weight="bold")
+    return fig
+
+
+def cumulative_plot(table: pd.DataFrame, *, labels: dict[str, str], title: str = "") -> Figure:
+    """A cumulative meta-analysis per outcome (rows of
+    :func:`analysis.review.evidence.cumulative_by_date`): the pooled rate and its 95% CI
+    after each cohort is added, in order, one panel per outcome."""
+    outcomes = list(dict.fromkeys(table["outcome"]))
+    steps = max(int((table["outcome"] == o).sum()) for o in outcomes)
+    fig, axes = plt.subplots(len(outcomes), 1, figsize=(7.5, 1.6 + 1.7 * len(outcomes)), sharex=False, squeeze=False)
+    for ax, outcome in zip(axes[:, 0], outcomes):
+        part = table[table["outcome"] == outcome].reset_index(drop=True)
+        x = np.arange(len(part))
+        ax.fill_between(x, 100 * part["ci_low"], 100 * part["ci_high"], color=POOLED_COLOUR, alpha=0.15, lw=0)
+        ax.plot(x, 100 * part["estimate"], "o-", color=POOLED_COLOUR, ms=4)
+        ax.set_title(labels.get(outcome, outcome), loc="left", fontsize=10)
+        ax.set_xlim(-0.5, steps - 0.5)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("Pooled rate (%)", fontsize=8)
+        ax.set_xticks(x, [short_label(str(a), 28) for a in part["added"]], rotation=35, ha="right", fontsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=11)
+    fig.tight_layout()
     return fig

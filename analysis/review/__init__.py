@@ -1,10 +1,11 @@
 """The review: what is specific to the 2020 paper (:mod:`~analysis.review.paper`), its
 outcomes pooled by name from a study table (:mod:`~analysis.review.outcomes`), the
 covariates' gaps (:mod:`~analysis.review.covariates`), two editions of the table side by
-side (:mod:`~analysis.review.editions`) and the published numbers beside the computed
-ones (:mod:`~analysis.review.reproduction`)."""
+side (:mod:`~analysis.review.editions`), what a haematologist asks of the evidence
+since 2020 (:mod:`~analysis.review.evidence`) and the published numbers beside the
+computed ones (:mod:`~analysis.review.reproduction`)."""
 
-from . import editions, paper, reproduction, response, toxicity
+from . import editions, evidence, paper, reproduction, response, toxicity
 from .covariates import CovariateGaps, covariate_gaps, inferred_counts
 from .outcomes import (
     MARKS,
@@ -29,6 +30,7 @@ from .outcomes import (
 __all__ = [
     "paper",
     "editions",
+    "evidence",
     "reproduction",
     "toxicity",
     "response",

@@ -93,7 +93,7 @@ class Finding:
 
     outcome: str
     by: str
-    status: str  # "holds", "moved" or "cannot be checked"
+    status: str  # "holds", "untested" (holds, but a compared group has no new cohort), "moved" or "cannot be checked"
     then: str
     now: str
     #: The compared groups with the same cohorts in both tables: a verdict that holds
@@ -107,7 +107,9 @@ def findings(
 ) -> list[Finding]:
     """Each of the paper's subgroup comparisons in ``before`` (the 2020 table) and
     ``after``: it *holds* when the test's verdict at ``alpha`` is the same and, where it
-    finds a difference, the same subgroups are lowest and highest; otherwise it *moved*."""
+    finds a difference, the same subgroups are lowest and highest, and it is *untested*
+    when it would hold but a compared group has no cohort that ``before`` lacks;
+    otherwise it *moved*."""
     out = []
     for outcome, by in analyses:
         old, new = (compare_subgroups(t, outcome, by, exclude=paper.excluded(by), alpha=alpha) for t in (before, after))
@@ -125,6 +127,8 @@ def findings(
         holds = same_verdict and (same_order or not significant(old.result.p, alpha))
         unchanged = tuple(g for g in old.result.groups if g in new.result.groups
                           and set(old.result.groups[g].studies["study"]) == set(new.result.groups[g].studies["study"]))
-        out.append(Finding(outcome, by, "holds" if holds else "moved", describe_comparison(old.result, alpha),
-                           describe_comparison(new.result, alpha), unchanged))
+        # A verdict that holds while a compared group gained no cohort was not tested anew there.
+        status = ("untested" if unchanged else "holds") if holds else "moved"
+        out.append(Finding(outcome, by, status, describe_comparison(old.result, alpha), describe_comparison(new.result, alpha),
+                           unchanged))
     return out

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..inputs.studies import OUTCOMES, RULE_OPTIONS, ExtractionRules, load_studies, parse_dose
+from ..inputs.studies import ALL_OUTCOMES, OUTCOMES, RULE_OPTIONS, ExtractionRules, load_studies, parse_dose
 from ..meta.estimators import HKSJFallbackWarning, VarianceRatioWarning
 from ..meta.proportions import pool_proportions, subgroup_analysis
 from ..meta.regression import MetaRegression, meta_regression
@@ -60,11 +60,13 @@ __all__ = [
 
 def outcome_rows(studies: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """Studies with a known count of ``outcome``, with ``events`` and ``n`` columns."""
-    if outcome not in OUTCOMES:
-        raise ValueError(f"unknown outcome {outcome!r}; choose one of {sorted(OUTCOMES)}")
+    if outcome not in ALL_OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; choose one of {sorted(ALL_OUTCOMES)}")
+    if outcome not in studies:  # an added outcome the table does not carry
+        return studies.iloc[:0].assign(events=pd.Series(dtype=int), n=pd.Series(dtype=int))
     known = studies[studies[outcome].notna()].copy()
     known["events"] = known[outcome].astype(int)
-    known["n"] = known[OUTCOMES[outcome]]
+    known["n"] = known[ALL_OUTCOMES[outcome]]
     return known
 
 

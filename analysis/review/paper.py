@@ -147,13 +147,19 @@ def pfs_published_table(published: pd.DataFrame) -> pd.DataFrame:
                 "p-value": published_p(p) if group == compared else "",
             })
     for product in sorted(published.loc[(published["outcome"] == "pfs") & (published["analysis"] == "study"), "group"].unique()):
-        rows.append({"Source": "Roex et al. 2020 (Table 2)", "Comparison": "Lead product", "Group": product,
+        cohort = TABLE2_PFS_COHORTS.get(product)
+        rows.append({"Source": "Roex et al. 2020 (Table 2)", "Comparison": "Lead product",
+                     "Group": f"{product} ({cohort})" if cohort else product,
                      "Median PFS, months (95% CI)": median("pfs", "study", product), "Hazard ratio": "", "p-value": ""})
     crb = median("crb401_pfs", "overall", "all")
     if crb:
         rows.append({"Source": "Raje et al. 2019", "Comparison": "Trial report", "Group": "bb2121 (CRB-401)",
                      "Median PFS, months (95% CI)": crb, "Hazard ratio": "", "p-value": ""})
     return pd.DataFrame(rows)
+
+#: The cohort a median PFS of the paper's Table 2 belongs to, where it is not the whole trial
+#: (the table's footnote b: bb2121's PFS is that of the 450 × 10⁶ cohort).
+TABLE2_PFS_COHORTS: dict[str, str] = {"bb2121": "the 450 × 10⁶ cohort"}
 
 #: The two columns of the paper's Table 2, and the trials' names.
 TABLE2_COLUMNS: dict[str, str] = {"karmma": "KarMMa (bb2121)", "legend": "LEGEND-2 (LCAR-B38M)"}

@@ -9,13 +9,16 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..survival import CoxResult, compare_groups, marginal_cox, round_trip
+from ..survival import CoxResult, compare_groups, group_medians, marginal_cox, round_trip
 from ..text import survival as words
 from ..text.labels import PFS_ANALYSIS_LABELS
 from . import paper
 
 __all__ = ["SurrogateControl", "surrogate_control", "paper_pfs_comparisons", "ReconstructionCheck", "reconstruction_check",
-           "pfs_findings", "published_pfs_patients"]
+           "pfs_findings", "published_pfs_patients", "MEDIAN_TOLERANCE", "median_check"]
+
+#: How far (relative) a reconstructed median may be from the published one and still count as reproduced.
+MEDIAN_TOLERANCE = 0.02
 
 
 @dataclass(frozen=True)
@@ -79,3 +82,19 @@ def pfs_findings(results: dict[str, tuple[pd.DataFrame, CoxResult]], check: Reco
     """The chapter's summary sentence."""
     compared = [PFS_ANALYSIS_LABELS[by].lower() for by in results]
     return words.pfs_findings(compared, check.hr_copy, check.hr_true, float(check.table["max |dS|"].max()))
+
+
+def median_check(ipd: pd.DataFrame, arms: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Each arm's median from its reconstructed patients beside the median its
+    publication prints (``published_median`` of the curve folder), with the relative
+    difference; and the sentence saying how many are within :data:`MEDIAN_TOLERANCE`.
+    An empty table (and "") where no arm gives a published median."""
+    given = arms[arms["published_median"].notna()]
+    if given.empty or ipd.empty:
+        return pd.DataFrame(), ""
+    medians = group_medians(ipd[ipd["arm_id"].isin(given["arm_id"])], "arm_id").set_index("arm_id")
+    table = given.set_index("arm_id")[["arm_label", "published_median"]].join(medians[["patients", "events", "median", "ci_low", "ci_high"]])
+    table["difference"] = (table["median"] - table["published_median"]) / table["published_median"]
+    within = int((table["difference"].abs() <= MEDIAN_TOLERANCE).sum())
+    return table.reset_index(), words.median_check_sentence(within, len(table), MEDIAN_TOLERANCE,
+                                                             float(table["difference"].abs().max()))

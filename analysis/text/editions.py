@@ -49,19 +49,19 @@ def findings_summary(found: Sequence[Any], edition: str = "this table") -> str:
         return [f"{OUTCOME_NOUNS.get(f.outcome, f.outcome)} by {FACTOR_LABELS.get(f.by, f.by)}" for f in found if f.status == status]
 
     parts = []
-    for status, words in (("holds", "still hold{s}"), ("moved", "moved"), ("cannot be checked", "cannot be checked")):
+    for status, words in (("holds", "still hold{s}"), ("untested", "{are} untested"), ("moved", "moved"),
+                          ("cannot be checked", "cannot be checked")):
         listed = names(status)
         if listed:
-            verb = words.format(s="s" if len(listed) == 1 else "")
+            verb = words.format(s="s" if len(listed) == 1 else "", are="is" if len(listed) == 1 else "are")
             parts.append(f"{plural(len(listed), 'comparison')} {verb} ({join(listed)})")
-    resting = [f for f in found if f.status == "holds" and getattr(f, "unchanged", ())]
+    untested = [f for f in found if f.status == "untested"]
     caveat = ""
-    if resting:
-        caveat = (f" In {plural(len(resting), 'comparison')} that still hold{'s' if len(resting) == 1 else ''}, a compared "
-                  f"group has no cohort that the 2020 table lacked ("
+    if untested:
+        caveat = (" A comparison is untested when its verdict is unchanged but a compared group received no new cohort ("
                   + join([f"{' and '.join(group_label(g) for g in f.unchanged)} for {OUTCOME_NOUNS.get(f.outcome, f.outcome)} "
-                          f"by {FACTOR_LABELS.get(f.by, f.by)}" for f in resting])
-                  + "), so the verdict there rests partly on the same data.")
+                          f"by {FACTOR_LABELS.get(f.by, f.by)}" for f in untested])
+                  + "), so the new evidence could not test it there.")
     return (f"Of the paper's {plural(len(found), 'subgroup comparison')} (for CRS by binder origin it printed no test), "
             f"each run on the 2020 table and on {edition}: {join(parts, 'and')}.{caveat}")
 

@@ -38,6 +38,13 @@ OUTCOME_LABELS: dict[str, str] = {
     "orr": "Objective response",
     "cr": "Complete response",
     "crb401_orr": "Objective response, CRB-401",
+    "icans": "ICANS",
+    "movement": "Movement and neurocognitive events",
+    "cranial_palsy": "Cranial-nerve palsy",
+    "spm": "Second primary malignancy",
+    "tcell_malignancy": "T-cell malignancy",
+    "infection_g3": "Infection, grade ≥3",
+    "nonrelapse_death": "Death not due to progression",
 }
 
 #: Outcomes as the subject of a sentence.
@@ -47,6 +54,13 @@ OUTCOME_NOUNS: dict[str, str] = {
     "neurotox": "neurotoxicity",
     "orr": "objective response",
     "cr": "complete response",
+    "icans": "ICANS",
+    "movement": "movement and neurocognitive events",
+    "cranial_palsy": "cranial-nerve palsy",
+    "spm": "second primary malignancies",
+    "tcell_malignancy": "T-cell malignancies",
+    "infection_g3": "grade ≥3 infections",
+    "nonrelapse_death": "deaths not due to progression",
 }
 
 #: Study-level groupings.
@@ -58,10 +72,13 @@ FACTOR_LABELS: dict[str, str] = {
     "age": "median age",
     "prior_lines": "median prior lines of therapy",
     "high_risk": "share of high-risk patients",
+    "phase_group": "trial phase",
 }
 
 #: Categories as they read after "cohorts with …".
 GROUP_LABELS: dict[str, str] = {
+    "phase 1": "phase 1 trials",
+    "phase 2 or 3": "phase 2 or 3 trials",
     "murine": "murine binders",
     "human": "human(ized) binders",
     "camelid": "camelid binders",

@@ -16,6 +16,7 @@ __all__ = [
     "exact_counts_sentence",
     "pfs_findings",
     "CLEANING_WORDS",
+    "median_check_sentence",
     "cleaning_sentence",
 ]
 
@@ -47,7 +48,7 @@ def paper_comparisons_sentence(words: Sequence[str]) -> str:
 def arms_sentence(arms: int, digitized: int, illustrative: int) -> str:
     if not arms:
         return "The curve folder lists no digitized curves."
-    return (f"The curve folder lists {plural(arms, 'arm')}: {digitized} read off a BCMA trial's published figure and "
+    return (f"The curve folder lists {plural(arms, 'arm')}: {digitized} read off a published figure and "
             f"{illustrative} illustrative.")
 
 
@@ -102,3 +103,11 @@ def cleaning_sentence(steps: Sequence) -> str:
         return ""
     sentence = join(parts) + "."
     return sentence[0].upper() + sentence[1:]
+
+
+def median_check_sentence(within: int, arms: int, tolerance: float, worst: float) -> str:
+    """How many reconstructed arms reproduce their published median within ``tolerance``
+    (relative), and the largest relative difference."""
+    return (f"{share(within, arms, 'arm')} with a published median reproduce{'s' if arms == 1 else ''} it within "
+            f"{number(100 * tolerance, 0)}% from the reconstructed patients (largest difference "
+            f"{number(100 * worst)}%).")
