@@ -90,7 +90,7 @@ def test_the_cumulative_analysis_ends_at_the_full_pool_and_starts_with_the_2020_
         table = evidence.cumulative_by_date(MAIN, PAPER)
     for outcome in analysis.review.paper.OUTCOMES:
         part = table[table["outcome"] == outcome]
-        assert part["added"].iloc[0] == "2020 table"
+        assert part["added"].iloc[0] == evidence.KEPT_2020
         assert part["estimate"].iloc[-1] == pytest.approx(analysis.pool_outcome(MAIN, outcome).estimate, rel=1e-10)
         dates = [d for d in part["date"].iloc[1:] if d]
         assert dates == sorted(dates)
@@ -122,3 +122,18 @@ def test_icans_phases_and_late_harms() -> None:
         row = by.loc[analysis.text.OUTCOME_LABELS[harm]]
         assert row["Cohorts"] == k and (row["Pooled rate (95% CI)"] != "—") == (k >= 2)
     assert any("reported by one cohort only" in s for s in sentences)
+
+
+def test_every_subgroup_test_gets_its_holm_adjusted_p() -> None:
+    from analysis.review.multiplicity import TESTED, subgroup_tests
+
+    studies = analysis.with_covariates(PAPER, analysis.load_covariates())
+    tests = subgroup_tests(studies)
+    p = np.sort(tests.table["p"].to_numpy())
+    m = len(p)
+    holm = np.minimum(1, np.maximum.accumulate((m - np.arange(m)) * p))  # Holm's step-down, by hand
+    assert m == len(TESTED) and np.allclose(np.sort(tests.table["p_holm"]), holm)
+    raw, adjusted = int((tests.table["p"] < 0.05).sum()), int((tests.table["p_holm"] < 0.05).sum())
+    assert tests.sentence.startswith(f"Of the {m} subgroup tests run on this table, {raw} fall below")
+    assert f"(Holm's adjustment), {adjusted} do" in tests.sentence and adjusted < raw
+    assert "nothing to adjust" in subgroup_tests(PAPER.head(1)).sentence

@@ -178,7 +178,7 @@ def test_the_update_flow_adds_up() -> None:
     assert flow.total_main + flow.sensitivity == flow.total_all
     assert flow.assessed == flow.primary + flow.sensitivity + sum(flow.excluded.values())
     boxes = editions.flow_boxes(flow)
-    assert f"{flow.records:,}" in boxes["identified"] and str(flow.total_all) in boxes["total"]
+    assert f"{flow.records:,}" in boxes["identified"] and str(flow.total_all) in boxes["total_all"]
     assert results.sentences["search"].startswith(f"The update rests on {flow.searches} searches")
 
 

@@ -4,6 +4,7 @@ glued."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,11 +46,13 @@ def open_table(
     rules: ExtractionRules | None = None,
     covariates: bool = True,
     sources: Sources = "primary",
+    also: Sequence[str | Path] = (),
 ) -> ChapterTable:
     """Read a chapter's study table for the main analysis (its cohorts from primary
     sources; ``sources="all"``: the sensitivity analysis, every cohort), with its
     covariates unless ``covariates=False``, and glue the page's provenance
-    (``provenance``, ``currency``)."""
+    (``provenance``, ``currency``), naming the other input files the page reads
+    (``also``)."""
     rules = rules or ExtractionRules()
     studies = load_studies(studies_path, rules, sources=sources)
     aside = 0
@@ -59,5 +62,6 @@ def open_table(
     rows = load_covariates(covariates_path) if covariates else None
     if rows is not None:
         studies = with_covariates(studies, rows)
-    glue_provenance(studies_path, studies, aside, [Path(covariates_path or DEFAULT_COVARIATES)] if covariates else [])
+    others = ([Path(covariates_path or DEFAULT_COVARIATES)] if covariates else []) + [Path(p) for p in also]
+    glue_provenance(studies_path, studies, aside, others)
     return ChapterTable(studies, rows, None if studies_path is None else Path(studies_path), is_paper_table(studies_path), rules)

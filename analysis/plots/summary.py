@@ -140,32 +140,45 @@ def coverage_plot(simulation: pd.DataFrame, nominal: float = 95.0) -> Figure:
 
 def update_flow_diagram(boxes: dict[str, str], *, title: str = "") -> Figure:
     """The PRISMA 2020 flow diagram of an updated review: the previous review's cohorts
-    and the new searches on the left, what was set aside on the right, the cohorts of the
-    update at the bottom (``boxes`` from :func:`analysis.text.editions.flow_boxes`)."""
-    fig, ax = plt.subplots(figsize=(9.0, 7.2))
+    on the left (less the rows replaced), the new searches in the middle, what was set
+    aside on the right, and the cohorts of the update's main and sensitivity analyses at
+    the bottom (``boxes`` from :func:`analysis.text.editions.flow_boxes`)."""
+    fig, ax = plt.subplots(figsize=(9.5, 6.8))
     ax.set_xlim(0, 1)
-    ax.set_ylim(6.6, -0.6)
+    ax.set_ylim(6.4, -0.6)
     ax.axis("off")
-    style = {"boxstyle": "round,pad=0.45", "facecolor": "#e8eef5", "edgecolor": POOLED_COLOUR}
-    side = {"boxstyle": "round,pad=0.45", "facecolor": "#f5f5f5", "edgecolor": "#888888"}
-    left_x, main_x, side_x = 0.12, 0.45, 0.8
-    places = {"previous": (left_x, 0.0), "identified": (main_x, 0.0), "screened": (main_x, 1.4),
-              "screened_out": (side_x, 1.4), "assessed": (main_x, 2.8), "excluded": (side_x, 2.8), "new": (main_x, 4.2),
-              "sensitivity": (side_x, 4.2), "total": (main_x, 5.8)}
+    style = {"boxstyle": "round,pad=0.5", "facecolor": "#e8eef5", "edgecolor": POOLED_COLOUR}
+    side = {"boxstyle": "round,pad=0.5", "facecolor": "#f5f5f5", "edgecolor": "#888888"}
+    left, main, right = 0.13, 0.47, 0.82
+    rows = {"search": 0.0, "used": 1.3, "assessed": 2.6, "new": 4.0, "total": 5.7}
+    places = {"previous": (left, rows["search"]), "replaced": (left, rows["new"]), "identified": (main, rows["search"]),
+              "screened_out": (right, rows["search"]), "used": (main, rows["used"]), "assessed": (main, rows["assessed"]),
+              "excluded": (right, rows["assessed"]), "new": (main, rows["new"]), "sensitivity": (right, rows["new"]),
+              "total": (main, rows["total"]), "total_all": (right, rows["total"])}
     for key, (x, y) in places.items():
         ax.text(x, y, boxes[key], ha="center", va="center", fontsize=8.5,
-                bbox=side if key in ("screened_out", "excluded", "sensitivity") else style)
-    arrow = {"arrowstyle": "-|>", "color": POOLED_COLOUR}
-    for start, end in (("identified", "screened"), ("screened", "assessed"), ("assessed", "new"), ("new", "total")):
-        (x0, y0), (x1, y1) = places[start], places[end]
-        ax.annotate("", xy=(x1, y1 - 0.45), xytext=(x0, y0 + 0.45), arrowprops=arrow)
-    # The previous review's cohorts join the update at its end, down the left margin.
-    (x0, y0), (x1, y1) = places["previous"], places["total"]
-    ax.annotate("", xy=(x1 - 0.16, y1), xytext=(x0, y0 + 0.4),
-                arrowprops={**arrow, "connectionstyle": "angle,angleA=-90,angleB=180,rad=0"})
-    for start, end in (("screened", "screened_out"), ("assessed", "excluded"), ("new", "sensitivity")):
-        (x0, y0), (x1, _) = places[start], places[end]
-        ax.annotate("", xy=(x1 - 0.17, y0), xytext=(x0 + 0.17, y0), arrowprops={**arrow, "color": "#888888"})
+                bbox=side if key in ("screened_out", "excluded", "replaced") else style)
+    blue, grey = {"arrowstyle": "-|>", "color": POOLED_COLOUR}, {"arrowstyle": "-|>", "color": "#888888"}
+    half_height, half_width = 0.42, 0.13  # room the boxes take around their centres
+
+    def down(start: str, end: str, style: dict) -> None:
+        (x, y0), (_, y1) = places[start], places[end]
+        ax.annotate("", xy=(x, y1 - half_height), xytext=(x, y0 + half_height), arrowprops=style)
+
+    def across(start: str, end: str, style: dict) -> None:
+        (x0, y), (x1, _) = places[start], places[end]
+        ax.annotate("", xy=(x1 - half_width - 0.02, y), xytext=(x0 + half_width, y), arrowprops=style)
+
+    for start, end in (("identified", "used"), ("used", "assessed"), ("assessed", "new"), ("new", "total"),
+                       ("sensitivity", "total_all")):
+        down(start, end, blue)
+    down("previous", "replaced", grey)
+    for start, end in (("identified", "screened_out"), ("assessed", "excluded"), ("new", "sensitivity")):
+        across(start, end, grey)
+    across("total", "total_all", blue)
+    # The 2020 cohorts kept join the main analysis, down the left margin and across.
+    ax.annotate("", xy=(main - half_width - 0.02, rows["total"]), xytext=(left, rows["new"] + half_height + 0.1),
+                arrowprops={**blue, "connectionstyle": "angle,angleA=-90,angleB=180,rad=0"})
     ax.set_title(title, loc="left", weight="bold")
     return fig
 
@@ -184,9 +197,11 @@ def cumulative_plot(table: pd.DataFrame, *, labels: dict[str, str], title: str =
         ax.plot(x, 100 * part["estimate"], "o-", color=POOLED_COLOUR, ms=4)
         ax.set_title(labels.get(outcome, outcome), loc="left", fontsize=10)
         ax.set_xlim(-0.5, steps - 0.5)
-        ax.set_ylim(0, 100)
+        low, high = 100 * part["ci_low"].min(), 100 * part["ci_high"].max()
+        ax.set_ylim(max(0.0, low - 5), min(100.0, high + 5))
         ax.set_ylabel("Pooled rate (%)", fontsize=8)
-        ax.set_xticks(x, [short_label(str(a), 28) for a in part["added"]], rotation=35, ha="right", fontsize=7)
+        ax.set_xticks(x, [short_label(f"{a} ({d})" if d and d != "2020" else str(a), 40)
+                          for a, d in zip(part["added"], part["date"])], rotation=35, ha="right", fontsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=11)

@@ -24,8 +24,11 @@ from .outcomes import compare_subgroups, outcome_rows, try_pool
 
 __all__ = ["RandomizedEvidence", "randomized_evidence", "randomized_table", "median_pfs", "product_results",
            "weight_shares", "new_cohorts", "cumulative_by_date", "late_harms", "phase_groups", "PHASE_GROUPS",
-           "icans_apart", "PRODUCT_OUTCOMES", "phase_comparison", "UpdateQuestions", "update_questions", "product_names",
+           "icans_apart", "PRODUCT_OUTCOMES", "KEPT_2020", "phase_comparison", "UpdateQuestions", "update_questions", "product_names",
            "products_table"]
+
+#: The first step of the cumulative analysis: the 2020 cohorts the update keeps.
+KEPT_2020 = "the 2020 cohorts the update keeps"
 
 #: Outcomes pooled per product.
 PRODUCT_OUTCOMES = ("crs_any", "crs_severe", "neurotox", "icans", "orr", "cr")
@@ -80,7 +83,10 @@ def randomized_evidence(randomized: pd.DataFrame, published: pd.DataFrame) -> Ra
         "os": " ".join(words.os_sentence(r.trial, r.hr, r.hr_ci_low, r.hr_ci_high, r.crossover_pct) for r in os_rows.itertuples())
         or words.randomized_sentence("OS", None, [], "journal reports"),
         "pfs_all": words.randomized_sentence("PFS", pooled_all["PFS"], trials(used_all, "PFS"), "every source, each trial's latest analysis"),
-        "os_all": words.randomized_sentence("OS", pooled_all["OS"], trials(used_all, "OS"), "every source, each trial's latest analysis"),
+        "os_all": " ".join(words.os_sentence(r.trial, r.hr, r.hr_ci_low, r.hr_ci_high, r.crossover_pct)
+                           for r in used_all[used_all["endpoint"] == "OS"].itertuples())
+        + " " + words.randomized_sentence("OS", pooled_all["OS"], trials(used_all, "OS"), "every source, each trial's latest analysis")
+        + words.pooled_os_caution(list(used_all.loc[used_all["endpoint"] == "OS", "crossover_pct"])),
     }
     return RandomizedEvidence(pooled, pooled_all, used, used_all, surrogate, sentences)
 
@@ -128,12 +134,15 @@ def median_pfs(tables: Mapping[str, pd.DataFrame], published: pd.DataFrame) -> t
         else:
             medians = pd.DataFrame({"label": studies["label"], "median": studies.get("pfs_median", np.nan),
                                     "ci_low": studies.get("pfs_ci_low", np.nan), "ci_high": studies.get("pfs_ci_high", np.nan)})
-        fit, usable, reported = _median_fit(medians.astype({"median": float, "ci_low": float, "ci_high": float}))
+        medians = medians.astype({"median": float, "ci_low": float, "ci_high": float})
+        fit, usable, reported = _median_fit(medians)
+        without = [f"{r.label} {r.median:g}" for r in medians.itertuples() if np.isfinite(r.median)
+                   and not (np.isfinite(r.ci_low) and np.isfinite(r.ci_high))]
         s = fit.summary() if fit is not None else {}
         rows.append({"edition": edition, "k": usable, "reported": reported, "estimate": s.get("estimate", np.nan),
                      "ci_low": s.get("ci_low", np.nan), "ci_high": s.get("ci_high", np.nan), "i2": s.get("i2", np.nan)})
         where = "the 2020 table (the medians of the paper's Table 2)" if edition == "2020 table" else f"the {edition}"
-        sentences[edition] = words.median_pfs_sentence(where, fit, usable, reported)
+        sentences[edition] = words.median_pfs_sentence(where, fit, usable, reported, without)
     return pd.DataFrame(rows), sentences
 
 
@@ -146,6 +155,7 @@ def product_results(studies: pd.DataFrame, outcomes: Sequence[str] = PRODUCT_OUT
     rows, trials = [], {}
     for product in products:
         part = studies[studies["car_product"] == product]
+        part = part.assign(trial=_trial_names(part))
         trials[product] = list(dict.fromkeys(part["trial"]))
         for outcome in outcomes:
             fit, _ = try_pool(part, outcome)
@@ -154,6 +164,12 @@ def product_results(studies: pd.DataFrame, outcomes: Sequence[str] = PRODUCT_OUT
                          "ci_low": s.get("ci_low", np.nan), "ci_high": s.get("ci_high", np.nan),
                          "trials": ", ".join(outcome_rows(part, outcome)["trial"].drop_duplicates())})
     return pd.DataFrame(rows, columns=["product", "outcome", "k", "estimate", "ci_low", "ci_high", "trials"]), trials
+
+
+def _trial_names(studies: pd.DataFrame) -> pd.Series:
+    """A cohort's trial by name, or, where the table names none (the 2020 rows), its
+    product and registration."""
+    return studies["trial"].where(studies["trial"] != studies["product"], studies["label"])
 
 
 def new_cohorts(studies: pd.DataFrame, before: pd.DataFrame) -> pd.Series:
@@ -197,7 +213,7 @@ def cumulative_by_date(studies: pd.DataFrame, before: pd.DataFrame, outcomes: Se
         if old.any():  # the 2020 cohorts enter as one step
             keep[: int(old.sum()) - 1] = False
         step = table[keep].assign(outcome=outcome, date=list(rows["publication_date"].where(rows["_new"], "2020")[keep]))
-        step.loc[step.index[0], "added"] = "2020 table" if old.any() else step.loc[step.index[0], "added"]
+        step.loc[step.index[0], "added"] = KEPT_2020 if old.any() else step.loc[step.index[0], "added"]
         frames.append(step)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -223,13 +239,13 @@ def late_harms(studies: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     for harm in LATE_HARMS:
         reported = outcome_rows(studies, harm)
         fit = try_pool(studies, harm)[0] if len(reported) >= 2 else None
-        listed = [f"{r.events} of {r.n} in {r.trial}" for r in reported.itertuples()]
-        sentences.append(words.late_harm_sentence(harm, fit, listed))
+        listed = [f"{r.events} of {r.n} in {t}" for r, t in zip(reported.itertuples(), _trial_names(reported))]
+        sentences.append(words.late_harm_sentence(harm, fit, listed, reported["car_product"].nunique()))
         rows.append({
             "Harm": OUTCOME_LABELS[harm], "Cohorts": len(reported),
             "Pooled rate (95% CI)": estimate_text(100 * fit.estimate, 100 * fit.ci_low, 100 * fit.ci_high) if fit else "—",
             "Per cohort": "; ".join(listed) or "—",
-            "How the trials defined it": "; ".join(n for n in reported.get("late_harm_notes", pd.Series(dtype=str)) if n) or "—",
+            "Notes of the reports": "; ".join(n for n in reported.get("late_harm_notes", pd.Series(dtype=str)) if n) or "—",
         })
     return pd.DataFrame(rows), sentences
 

@@ -107,8 +107,10 @@ def update_results(update_path: str | Path | None = None, update_covariates_path
     tables = dict(zip(EDITIONS, (before, main, every)))
     search_log = load_search_log(search_log_path)
     selection = load_selection(selection_path)
-    known = set(before["study_id"]) - set(paper.changed_cohorts(every))
-    new = every[~every["study_id"].isin(known)]
+    known = set(before["study_id"]) - set(paper.changed_cohorts(main))
+    # A cohort given twice shows both rows: its primary one (main analysis) and its secondary one.
+    new = pd.concat([main[~main["study_id"].isin(known)], every[~every["study_id"].isin(known) & ~every["primary_source"]]],
+                    ignore_index=True)
     pooled = pooled_side_by_side(tables)
     found, found_all = findings(before, main, alpha), findings(before, every, alpha)
     flow = update_flow(before, main, every, search_log, selection)  # before the sentences, which quote it

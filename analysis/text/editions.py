@@ -91,22 +91,24 @@ def search_sentence(searches: int, records: int, used: int, places: Mapping[str,
 
 def flow_boxes(flow: Any) -> dict[str, str]:
     """The boxes of the update's PRISMA 2020 flow diagram (an
-    :class:`analysis.review.update.UpdateFlow`), by place: ``previous``,
-    ``identified``, ``screened``, ``screened_out``, ``assessed``, ``excluded``,
-    ``new``, ``sensitivity``, ``total``."""
+    :class:`analysis.review.update.UpdateFlow`), by place: ``previous``, ``replaced``,
+    ``identified``, ``screened_out``, ``used``, ``assessed``, ``excluded``, ``new``,
+    ``sensitivity``, ``total``, ``total_all``."""
     excluded = "\n".join(f"{reason}: {count}" for reason, count in flow.excluded.items()) or "none"
     return {
         "previous": f"Cohorts in the 2020 table\n(Roex et al. 2020): {flow.previous}",
+        "replaced": f"2020 rows replaced by\ntheir full reports: {flow.replaced}",
         "identified": f"Records returned by\n{plural(flow.searches, 'search', 'searches')}: {flow.records:,}",
-        "screened": f"Records screened: {flow.records:,}",
         "screened_out": f"Records set aside (no number,\nnot BCMA CAR-T in myeloma,\nor a duplicate): {flow.records - flow.used:,}",
+        "used": f"Records that supplied\na number or fact: {flow.used:,}",
         "assessed": f"Cohorts assessed: {flow.assessed}",
         "excluded": f"Cohorts excluded: {flow.assessed - flow.primary - flow.sensitivity}\n{excluded}",
-        "new": (f"Cohorts from a journal\nor a regulator: {flow.primary}\n({flow.replacing} full reports replacing\n"
-                f"{flow.replaced} rows of 2020; {flow.primary - flow.replacing} new)"),
-        "sensitivity": f"From conference abstracts\nor secondary reports only\n(sensitivity analysis): {flow.sensitivity}",
-        "total": (f"Cohorts in the update's main analysis: {flow.total_main}\n"
-                  f"and in its sensitivity analysis: {flow.total_all}"),
+        "new": (f"Cohorts from a journal\nor a regulator: {flow.primary}\n({flow.replacing} full reports,\n"
+                f"{flow.primary - flow.replacing} new cohorts)"),
+        "sensitivity": f"From conference abstracts\nor secondary reports only: {flow.sensitivity}",
+        "total": (f"Main analysis: {flow.total_main} cohorts\n"
+                  f"({flow.previous} − {flow.replaced} + {flow.primary})"),
+        "total_all": f"Sensitivity analysis:\n{flow.total_all} cohorts ({flow.total_main} + {flow.sensitivity})",
     }
 
 

@@ -14,7 +14,7 @@ from .labels import OUTCOME_LABELS, OUTCOME_NOUNS
 from .numbers import interval, join, number, p_value, percent, plural, share
 from .phrasing import ALPHA, estimate_text, significant
 
-__all__ = ["hr_text", "randomized_sentence", "two_trials_sentence", "surrogate_sentence", "os_sentence",
+__all__ = ["hr_text", "randomized_sentence", "two_trials_sentence", "surrogate_sentence", "os_sentence", "pooled_os_caution",
            "median_pfs_sentence", "MEDIAN_ESTIMAND", "weight_share_sentence", "WEIGHTS_EXPLAINED", "new_alone_sentence", "icans_sentence",
            "late_harm_sentence", "product_sentence"]
 
@@ -74,12 +74,19 @@ def os_sentence(trial: str, hr: float, low: float, high: float, crossover: float
     """A trial's overall-survival hazard ratio read with its crossover."""
     text = f"For overall survival, {trial} gives a hazard ratio of {hr_text(hr, low, high)}"
     if crossover is not None and math.isfinite(crossover):
-        text += (f", with {number(crossover, 0)}% of its control arm crossing over to CAR-T on progression: the comparison "
-                 "is then of CAR-T now against CAR-T later, and an intention-to-treat hazard ratio near 1 cannot "
-                 "tell the two apart.")
-    else:
-        return text + "."
-    return text
+        return text + (f", with {number(crossover, 0)}% of its control arm crossing over to CAR-T on progression: the "
+                       "comparison is then of CAR-T now against CAR-T later, and an intention-to-treat hazard ratio near 1 "
+                       "cannot tell the two apart.")
+    return text + " (no crossover to CAR-T in its control arm is reported here)."
+
+
+def pooled_os_caution(crossovers: Sequence[float]) -> str:
+    """Why a pooled OS hazard ratio over trials with and without crossover mixes questions."""
+    with_crossover = [c for c in crossovers if c is not None and math.isfinite(c)]
+    if not with_crossover or len(with_crossover) == len(crossovers):
+        return ""
+    return (" Pooling a trial whose control arm crossed over to CAR-T with one whose did not mixes two questions, "
+            "so the pooled OS hazard ratio is the least interpretable number here.")
 
 
 #: What a pooled median PFS across cohorts estimates.
@@ -89,18 +96,22 @@ MEDIAN_ESTIMAND = ("The pooled value is a typical cohort's median PFS (the media
                    "enter.")
 
 
-def median_pfs_sentence(edition: str, fit: PooledEffect | None, usable: int, reported: int) -> str:
+def median_pfs_sentence(edition: str, fit: PooledEffect | None, usable: int, reported: int,
+                        without_ci: Sequence[str] = ()) -> str:
     """The pooled median PFS of one edition, from the ``usable`` cohorts (median with
-    both CI limits) of the ``reported`` that give a median."""
+    both CI limits) of the ``reported`` that give a median; ``without_ci`` names those
+    given without a CI, which cannot be weighted."""
+    rest = (f" Given without a CI, and so not weighted: {join(list(without_ci))}." if without_ci else "")
     if fit is None:
         return (f"In {edition}, {plural(reported, 'cohort')} give{'s' if reported == 1 else ''} a median PFS, none with both "
-                "limits of its CI, so none can be pooled.")
+                "limits of its CI, so none can be pooled." + rest)
     if fit.k == 1:
-        return (f"In {edition}, one cohort of {plural(reported, 'cohort')} with a median PFS gives its CI: "
-                f"{number(fit.estimate, 1)} months ({interval(fit.ci_low, fit.ci_high, 1, ' months')}); one cohort is not a pool.")
+        one = fit.studies.iloc[0]
+        return (f"In {edition}, one cohort of the {reported} with a median PFS gives its CI ({one['study']}: "
+                f"{number(one['estimate'], 1)} months): one cohort is not a pool." + rest)
     return (f"In {edition}, {plural(fit.k, 'cohort')} of the {reported} with a median PFS give its CI; pooled, a typical "
             f"cohort's median is {number(fit.estimate, 1)} months (95% CI {interval(fit.ci_low, fit.ci_high, 1, ' months')}; "
-            f"I² = {percent(fit.i2)}).")
+            f"I² = {percent(fit.i2)})." + rest)
 
 
 def weight_share_sentence(outcome: str, new_k: int, k: int, patients: float, weight: float) -> str:
@@ -130,33 +141,41 @@ def new_alone_sentence(outcome: str, before: PooledProportion | None, new: Poole
 
 
 def icans_sentence(icans: PooledProportion | None, neurotox: PooledProportion | None, imputed: int, k_neuro: int) -> str:
-    """ICANS and neurotoxicity of any kind, pooled apart, with the imputed zeros counted."""
+    """ICANS and neurotoxicity of any kind, pooled apart (from different cohorts: not a
+    comparison), with the imputed zeros counted."""
     parts = []
     if icans is not None:
-        parts.append(f"ICANS pools to {estimate_text(100 * icans.estimate, 100 * icans.ci_low, 100 * icans.ci_high, icans.k)}")
+        parts.append(f"ICANS, from the {plural(icans.k, 'cohort')} that report it apart, pools to "
+                     f"{estimate_text(100 * icans.estimate, 100 * icans.ci_low, 100 * icans.ci_high)}")
     else:
         parts.append("no cohort reports ICANS apart")
     if neurotox is not None:
-        parts.append(f"neurotoxicity of any kind, as each trial defined it, to "
-                     f"{estimate_text(100 * neurotox.estimate, 100 * neurotox.ci_low, 100 * neurotox.ci_high, neurotox.k)}")
+        parts.append(f"neurotoxicity of any kind, as each trial defined it (ICANS and the later movement disorders, "
+                     f"cranial-nerve palsies and neuropathies alike), from {plural(neurotox.k, 'cohort')}, to "
+                     f"{estimate_text(100 * neurotox.estimate, 100 * neurotox.ci_low, 100 * neurotox.ci_high)}")
     text = "; ".join(parts)
     text = text[0].upper() + text[1:] + "."
+    if icans is not None and neurotox is not None:
+        text += " The two come from different cohorts, so the gap between them is not the share of neurotoxicity that is ICANS."
     if imputed:
         text += (f" {share(imputed, k_neuro, 'cohort')} pooled for neurotoxicity of any kind count zero events only because "
                  "no neurotoxicity was listed (the paper's rule); the toxicity chapter shows the rate without them.")
     return text
 
 
-def late_harm_sentence(harm: str, fit: PooledProportion | None, listed: Sequence[str]) -> str:
-    """A late harm: pooled where at least two cohorts report it, otherwise the cohorts
-    that do, one by one."""
+def late_harm_sentence(harm: str, fit: PooledProportion | None, listed: Sequence[str], products: int = 1) -> str:
+    """A late harm: pooled where at least two cohorts report it (a caution where so few,
+    of ``products`` different products, carry it), otherwise the cohorts that do."""
     noun = OUTCOME_NOUNS.get(harm, harm)
+    title = noun[0].upper() + noun[1:]
     if fit is not None and fit.k >= 2:
-        return (f"{noun[0].upper() + noun[1:]}: {estimate_text(100 * fit.estimate, 100 * fit.ci_low, 100 * fit.ci_high, fit.k)} "
-                "pooled, each cohort counting them as its report defines them.")
+        caution = (f" From only {plural(fit.k, 'cohort')} of {plural(products, 'product')}, this is a range of what was "
+                   "seen rather than a rate to quote." if fit.k < 5 else "")
+        return (f"{title}: {estimate_text(100 * fit.estimate, 100 * fit.ci_low, 100 * fit.ci_high, fit.k)} pooled, each "
+                f"cohort counting them as its report defines them.{caution}")
     if listed:
-        return f"{noun[0].upper() + noun[1:]}: reported by one cohort only ({join(list(listed))}), so not pooled."
-    return f"{noun[0].upper() + noun[1:]}: no cohort reports them."
+        return f"{title}: reported by one cohort only ({join(list(listed))}), so not pooled."
+    return f"{title}: no cohort of this table reports a count, which says nothing about how often they occur."
 
 
 def product_sentence(products: Mapping[str, Sequence[str]]) -> str:

@@ -52,6 +52,7 @@ __all__ = [
     "product_dominance_sentence",
     "variance_note",
     "hksj_fallback_note",
+    "multiplicity_sentence",
     "not_pooled_note",
     "fit_notes_sentence",
     "NAMED_IN_NOTE",
@@ -471,6 +472,21 @@ def not_pooled_note(outcome: str, labels: Sequence[str]) -> str:
     named = join(list(labels[:NAMED_IN_NOTE]) + ([f"{len(labels) - NAMED_IN_NOTE} more"] if len(labels) > NAMED_IN_NOTE else []))
     return (f"not pooled: {named} ({'its' if len(labels) == 1 else 'their'} {OUTCOME_NOUNS.get(outcome, outcome)} is not "
             "reported, not disclosed or unknown under the extraction rules)")
+
+
+def multiplicity_sentence(tests: int, raw: int, holm: int, alpha: float = ALPHA, not_run: Sequence[str] = ()) -> str:
+    """How many of ``tests`` subgroup tests fall below ``alpha`` before and after Holm's
+    adjustment, and which could not be run."""
+    if not tests:
+        return "This table supports none of the subgroup tests, so there is nothing to adjust."
+    text = (f"Of the {plural(tests, 'subgroup test')} run on this table, {raw} {'falls' if raw == 1 else 'fall'} below "
+            f"the {alpha:g} level one by one; holding the chance of any false difference at {alpha:g} over all of them "
+            f"(Holm's adjustment), {holm} {'does' if holm == 1 else 'do'}.")
+    if raw > holm:
+        text += " The differences that do not survive are those a reader should weigh most cautiously."
+    if not_run:
+        text += f" Not run on this table: {join(list(not_run))}."
+    return text
 
 
 def hksj_fallback_note(groups: Sequence[str]) -> str:
