@@ -64,6 +64,9 @@ endif
 _build/executed/book/methods.ipynb: $(SNAP)/data/prisma.csv
 _build/executed/book/discussion.ipynb: $(SNAP)/data/table2.csv
 _build/executed/book/update.ipynb: $(SNAP)/data/update/studies.csv $(SNAP)/data/update/covariates.csv
+_build/executed/book/protocol.ipynb: $(SNAP)/data/update/search_log.csv $(SNAP)/data/update/selection.csv
+_build/executed/book/prisma.ipynb: $(SNAP)/data/reporting/prisma2020.csv
+_build/executed/book/quality.ipynb: $(SNAP)/data/quality/risk_of_bias.csv $(SNAP)/data/update/studies.csv $(SNAP)/data/update/randomized.csv
 _build/executed/book/pfs.ipynb: $(shell find $(SNAP)/user/pfs -type f 2>/dev/null)
 _build/executed/book/crb401.ipynb: $(SNAP)/data/crb401_response.csv $(SNAP)/data/crb401_adverse_events.csv
 _build/executed/book/reproduction.ipynb: $(SNAP)/data/crb401_response.csv book/reproduction_baseline.csv

@@ -7,7 +7,9 @@ The site is served on 127.0.0.1 (a free port) and each page is loaded in Chromiu
 the browser console logs an error, an image does not load, a cell error or traceback
 shows, a glued value is missing, an internal link points nowhere, a table's cells have no
 padding, a table header or a sentence shows a code name (``ci_low``) instead of words,
--- at a phone's width of 420 px -- the page is wider than the screen, or the chapter's
+a table is wider than the box that shows it at desktop width (its right-hand columns
+cut off), a column stands one word per line, -- at a phone's width of 420 px -- the page
+is wider than the screen or a column stands one word per line, or the chapter's
 content holds markup that runs script (a script, frame or object element, an ``on…=``
 handler, a ``javascript:`` link: text from the study table shown unescaped) or a
 script on it opens a dialog (``alert``). A screenshot of every page is saved, at
@@ -87,7 +89,29 @@ _CODE_PROSE = (
     "}).flat();"
 )
 _OVERFLOW = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
+# Tables wider than the box that shows them: their right-hand columns are cut off until the
+# reader scrolls sideways (checked at desktop width, where nothing should need it).
+_CLIPPED = (
+    "return Array.from(document.querySelectorAll('article table')).filter(t => {"
+    " let box = t.parentElement;"
+    " while (box && box.tagName !== 'ARTICLE' && !['auto', 'scroll', 'hidden'].includes(getComputedStyle(box).overflowX))"
+    " box = box.parentElement;"
+    " return box && t.getBoundingClientRect().right > box.getBoundingClientRect().right + 1;"
+    "}).map(t => (t.innerText || '').replace(/\\s+/g, ' ').slice(0, 60));"
+)
+# A column so narrow that its text stands one word per line (four words or more).
+_WORD_COLUMNS = (
+    "return Array.from(document.querySelectorAll('article td, article th')).filter(c => {"
+    " const words = (c.innerText || '').trim().split(/\\s+/).filter(w => w.length > 1);"
+    " if (words.length < 4) return false;"
+    " const s = getComputedStyle(c); const line = parseFloat(s.lineHeight) || 1.2 * parseFloat(s.fontSize);"
+    " const height = c.getBoundingClientRect().height - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom);"
+    " return Math.round(height / line) >= words.length;"
+    "}).map(c => (c.innerText || '').replace(/\\s+/g, ' ').slice(0, 60));"
+)
 PHONE_WIDTH = 420
+#: The layout problems (issue 21) the book's wide tables still have.
+LAYOUT_PROBLEMS = ("table clipped at desktop width", "a column one word per line")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -179,6 +203,8 @@ def check_site(site: Path, screenshots: Path | None = None, pages: list[Path] | 
             problems += [f"{relative}: table without cell padding: {text!r}" for text in driver.execute_script(_UNPADDED)]
             problems += [f"{relative}: code name as a table header: {text!r}" for text in driver.execute_script(_CODE_HEADERS)]
             problems += [f"{relative}: code name in the prose: {text!r}" for text in sorted(set(driver.execute_script(_CODE_PROSE)))]
+            problems += [f"{relative}: table clipped at desktop width: {text!r}" for text in driver.execute_script(_CLIPPED)]
+            problems += [f"{relative}: a column one word per line: {text!r}" for text in sorted(set(driver.execute_script(_WORD_COLUMNS)))]
             name = relative.replace("/", "_").removesuffix(".html")
             if screenshots:
                 driver.save_screenshot(str(screenshots / f"{name}.png"))
@@ -188,6 +214,8 @@ def check_site(site: Path, screenshots: Path | None = None, pages: list[Path] | 
                 overflow = driver.execute_script(_OVERFLOW)
                 if overflow > 1:
                     problems.append(f"{relative}: page is {overflow} px wider than the screen at {PHONE_WIDTH} px")
+                problems += [f"{relative}: a column one word per line at {PHONE_WIDTH} px: {text!r}"
+                             for text in sorted(set(driver.execute_script(_WORD_COLUMNS)))]
                 if screenshots:
                     driver.save_screenshot(str(screenshots / f"{name}_{PHONE_WIDTH}px.png"))
             finally:

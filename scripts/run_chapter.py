@@ -144,6 +144,8 @@ def run(
         tags = cell.get("metadata", {}).get("tags", [])
         if "injected-parameters" in tags:
             tags.append("remove-cell")
+            # the downloadable notebook names its inputs relative to the project, not this machine
+            cell.source = cell.source.replace(f"{ROOT}/", "")
         elif "parameters" in tags:
             tags.append("hide-cell")
     nbformat.write(notebook, executed)

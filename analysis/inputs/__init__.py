@@ -20,7 +20,8 @@ from .paths import (
 )
 from .published import load_published
 from .studies import CATEGORIES, COUNT_COLUMNS, OUTCOMES, RULE_OPTIONS, ExtractionRules, dose_ranges, load_studies, parse_dose
-from .tables import DECISIONS, ENDPOINTS, load_prisma, load_randomized, load_search_log, load_selection, load_table2
+from .quality import ROB_EDITIONS, TOOLS, load_risk_of_bias
+from .tables import CHECKLISTS, DECISIONS, ENDPOINTS, STATUSES, load_prisma, load_randomized, load_reporting_checklist, load_search_log, load_selection, load_table2
 from .trial import RESPONSES, load_adverse_events, load_dose_table
 
 __all__ = [
@@ -54,6 +55,12 @@ __all__ = [
     "load_search_log",
     "load_selection",
     "load_randomized",
+    "load_reporting_checklist",
+    "CHECKLISTS",
+    "STATUSES",
+    "load_risk_of_bias",
+    "TOOLS",
+    "ROB_EDITIONS",
     "ENDPOINTS",
     "DECISIONS",
     "RESPONSES",

@@ -13,7 +13,8 @@ from .paths import DATA_DIR, UPDATE_DIR
 from .reader import choices, counts, dates, numbers, read_csv
 from .studies import CHOICE_COLUMNS
 
-__all__ = ["load_table2", "load_prisma", "load_search_log", "load_selection", "DECISIONS", "load_randomized", "ENDPOINTS"]
+__all__ = ["load_table2", "load_prisma", "load_search_log", "load_selection", "DECISIONS", "load_randomized", "ENDPOINTS",
+           "load_reporting_checklist", "CHECKLISTS", "STATUSES"]
 
 
 def load_table2(path: str | Path | None = None) -> pd.DataFrame:
@@ -128,3 +129,33 @@ def load_randomized(path: str | Path | None = None) -> pd.DataFrame:
                for c in ("hr", "hr_ci_low", "hr_ci_high", "followup_months", "median_cart", "median_control", "crossover_pct")}
     return cells.assign(**numeric, n_cart=parsed["n_cart"].values.astype(np.int64), n_control=parsed["n_control"].values.astype(np.int64),
                         endpoint=parsed["endpoint"].values, source_type=parsed["source_type"].values)
+
+
+#: The two PRISMA 2020 checklists and what an item's status may be.
+CHECKLISTS = ("main", "abstract")
+STATUSES = ("reported", "partly", "not applicable")
+
+
+def load_reporting_checklist(path: str | Path | None = None) -> pd.DataFrame:
+    """Where the book reports each PRISMA 2020 item (``data/reporting/prisma2020.csv``):
+    ``checklist`` (:data:`CHECKLISTS`), ``section``, ``item``, ``topic``, ``asks`` (what
+    the item asks, in our words), ``status`` (:data:`STATUSES`), ``where`` (a page of the
+    book and an anchor, ``page.html#anchor``) and ``note`` (required unless the item is
+    simply reported)."""
+    table = read_csv(Path(path) if path is not None else DATA_DIR / "reporting" / "prisma2020.csv",
+                     what="reporting checklist", required=["checklist", "section", "item", "topic", "asks", "status", "where",
+                                                           "note"], kind="item", key="item")
+    cells, problems = table.cells, []
+    for column, options in (("checklist", CHECKLISTS), ("status", STATUSES)):
+        parsed = choices(table, column, options)
+        problems += [table.problem(i, column, parsed.errors[i] or "is blank")
+                     for i in np.flatnonzero((parsed.errors != "") | parsed.blank)]
+    bad_where = ~cells["where"].str.fullmatch(r"[a-z0-9_]+\.html(#[a-z0-9-]+)?")
+    problems += [table.problem(i, "where", "must be a page of the book and an anchor, e.g. quality.html#quality")
+                 for i in np.flatnonzero(bad_where.to_numpy() & (cells["status"] != "not applicable").to_numpy())]
+    unexplained = (cells["status"].str.lower() != "reported") & (cells["note"] == "")
+    problems += [table.problem(i, "note", "an item not simply reported needs its note") for i in np.flatnonzero(unexplained.to_numpy())]
+    problems += [table.problem(i, "item", "item appears twice in its checklist")
+                 for i in np.flatnonzero(cells[["checklist", "item"]].duplicated().to_numpy())]
+    table.refuse(problems)
+    return cells.assign(checklist=cells["checklist"].str.lower(), status=cells["status"].str.lower())

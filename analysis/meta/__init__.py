@@ -12,7 +12,7 @@ and :mod:`~analysis.meta.single_arm` (exact rates and a trend test for one trial
 engine knows nothing of files, prose, the paper or the book.
 """
 
-from .bias import EggerTest, egger_test
+from .bias import EggerTest, RankCorrelation, TrimAndFill, egger_test, peters_test, rank_correlation_test, trim_and_fill
 from .effects import PooledEffect, cumulative, cumulative_proportions, effect_from_ci, pool_effects
 from .escalc import TRANSFORMS, clopper_pearson
 from .estimators import CI_METHODS, TAU2_METHODS, ConvergenceError, HKSJFallbackWarning, VarianceRatioWarning, fit_random_effects
@@ -52,6 +52,11 @@ __all__ = [
     "influence",
     "EggerTest",
     "egger_test",
+    "peters_test",
+    "rank_correlation_test",
+    "trim_and_fill",
+    "RankCorrelation",
+    "TrimAndFill",
     "GoshResult",
     "gosh",
 ]

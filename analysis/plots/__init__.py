@@ -4,8 +4,9 @@ fits of :mod:`analysis.meta` with the labels and number formats of :mod:`analysi
 every text from a data file is drawn literally (:func:`drawable`). Survival figures are in
 :mod:`analysis.plots.survival`, imported by the chapters that draw curves."""
 
-from .diagnostics import baujat_plot, bubble_plot, dose_response_plot, funnel_plot, gosh_plot
+from .diagnostics import baujat_plot, bubble_plot, dose_response_plot, funnel_plot, gosh_plot, size_funnel_plot
 from .forest import MAX_STUDY_ROWS, forest_plot, leave_one_out_plot, subgroup_forest_plot
+from .quality import risk_of_bias_plot
 from .theme import drawable
 from .summary import coverage_plot, cumulative_plot, editions_plot, flow_diagram, model_panel_plot, subgroup_editions_plot, update_flow_diagram
 
@@ -15,6 +16,7 @@ __all__ = [
     "subgroup_forest_plot",
     "leave_one_out_plot",
     "funnel_plot",
+    "size_funnel_plot",
     "baujat_plot",
     "gosh_plot",
     "bubble_plot",
@@ -26,5 +28,6 @@ __all__ = [
     "subgroup_editions_plot",
     "model_panel_plot",
     "coverage_plot",
+    "risk_of_bias_plot",
     "drawable",
 ]

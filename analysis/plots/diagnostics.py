@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..meta.bias import TrimAndFill
+from ..meta.escalc import TRANSFORMS
 from ..meta.gosh import GoshResult
 from ..meta.regression import MetaRegression
 from ..meta.results import PooledProportion
@@ -14,7 +16,7 @@ from ..meta.single_arm import exact_rates
 from ..text.numbers import p_value
 from .theme import POOLED_COLOUR, STUDY_COLOUR, short_label
 
-__all__ = ["funnel_plot", "baujat_plot", "gosh_plot", "bubble_plot", "dose_response_plot"]
+__all__ = ["funnel_plot", "size_funnel_plot", "baujat_plot", "gosh_plot", "bubble_plot", "dose_response_plot"]
 
 
 def funnel_plot(result: PooledProportion, *, title: str = "", xlabel: str | None = None) -> Figure:
@@ -33,6 +35,33 @@ def funnel_plot(result: PooledProportion, *, title: str = "", xlabel: str | None
     ax.set_ylim(top, 0)
     ax.set_xlabel(xlabel or f"Proportion on the {result.transform} scale")
     ax.set_ylabel("Standard error")
+    ax.set_title(title, loc="left", weight="bold")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def size_funnel_plot(result: PooledProportion, filled: TrimAndFill | None = None, *, title: str = "",
+                     what: str = "Rate") -> Figure:
+    """Funnel against cohort size (Hunter et al.'s advice for proportions): each cohort's
+    observed rate against its number of patients (log axis), the pooled rate, and the
+    cohorts trim-and-fill would impute (open circles, at the size of the cohort each
+    mirrors)."""
+    studies = result.studies
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.axvline(100 * result.estimate, color=POOLED_COLOUR, lw=1, label="Pooled rate")
+    ax.scatter(100 * studies["events"] / studies["n"], studies["n"], color=STUDY_COLOUR, s=22, zorder=3,
+               label="Cohort as reported")
+    if filled is not None and filled.k0:
+        sizes = np.array(filled.filled_n)
+        rates = 100 * TRANSFORMS[filled.transform].inverse(np.array(filled.filled_y), sizes)
+        ax.scatter(rates, sizes, facecolors="none", edgecolors=STUDY_COLOUR, s=22, zorder=3,
+                   label="Imputed by trim-and-fill")
+    ax.set_yscale("log")
+    ax.set_xlim(-2, 102)
+    ax.set_xlabel(f"{what} reported by the cohort (%)")
+    ax.set_ylabel("Patients in the cohort (log scale)")
+    ax.legend(frameon=False, fontsize=8, loc="lower left")
     ax.set_title(title, loc="left", weight="bold")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()

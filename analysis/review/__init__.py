@@ -2,10 +2,11 @@
 outcomes pooled by name from a study table (:mod:`~analysis.review.outcomes`), the
 covariates' gaps (:mod:`~analysis.review.covariates`), two editions of the table side by
 side (:mod:`~analysis.review.editions`), what a haematologist asks of the evidence
-since 2020 (:mod:`~analysis.review.evidence`) and the published numbers beside the
+since 2020 (:mod:`~analysis.review.evidence`), the risk of bias and certainty of the
+evidence (:mod:`~analysis.review.quality`) and the published numbers beside the
 computed ones (:mod:`~analysis.review.reproduction`)."""
 
-from . import editions, evidence, paper, reproduction, response, toxicity
+from . import editions, evidence, paper, quality, reproduction, response, toxicity
 from .covariates import CovariateGaps, covariate_gaps, inferred_counts
 from .outcomes import (
     MARKS,
@@ -31,6 +32,7 @@ __all__ = [
     "paper",
     "editions",
     "evidence",
+    "quality",
     "reproduction",
     "toxicity",
     "response",

@@ -48,6 +48,9 @@ STUDIES = DEFAULT_STUDIES
 #: The end of the paper's search (its methods: studies published between 1 January 2015
 #: and 1 January 2020): how current the evidence of its Table 1 is.
 SEARCH_END = "2020-01-01"
+#: The paper's search window starts here, and its protocol is this PROSPERO record (as the paper states).
+SEARCH_START = "2015-01-01"
+PROSPERO = "CRD42020125332"
 PUBLISHED = DEFAULT_PUBLISHED
 COVARIATES = DEFAULT_COVARIATES
 

@@ -19,6 +19,7 @@ from ..meta.proportions import mean_rate, pool_proportions
 from ..meta.results import PooledProportion
 from ..meta.simulation import GENERATING_MODELS, coverage_simulation, simulated_sizes
 from ..review import paper
+from ..review.small_studies import SmallStudyEffects, small_study_effects
 from ..review.outcomes import fit_or_note, outcome_rows, pool_outcome, variances_noted
 from ..text import methods as words
 from ..text.labels import OUTCOME_NOUNS
@@ -166,12 +167,14 @@ def coverage_lesson(studies: pd.DataFrame, engine: PooledProportion, replicates:
 
 @dataclass(frozen=True)
 class DiagnosticsLesson:
-    """Influence, leave-one-out, GOSH and Egger's test of the taught outcome (empty
-    tables and None with fewer than three cohorts), and their sentences."""
+    """Influence, leave-one-out, GOSH, Egger's test and the small-study analyses of the
+    taught outcome (empty tables and None with fewer than three cohorts), and their
+    sentences."""
 
     influence: pd.DataFrame
     leave_one_out: pd.DataFrame
     gosh: GoshResult | None
+    small_studies: SmallStudyEffects | None
     sentences: Mapping[str, str]
 
 
@@ -179,14 +182,16 @@ def diagnostics_lesson(rows: pd.DataFrame, engine: PooledProportion, subsets: in
     """The single-study diagnostics of the cohorts ``rows`` pooled as ``engine``."""
     if len(rows) < 3:
         few = words.too_few_sentence(len(rows))
-        return DiagnosticsLesson(pd.DataFrame(), pd.DataFrame(), None, {
+        return DiagnosticsLesson(pd.DataFrame(), pd.DataFrame(), None, None, {
             "l1o": few, "influential": "", "gosh": "With fewer than three cohorts there are too few subsets for a GOSH plot.",
-            "egger": "Egger's test needs at least three cohorts."})
+            "egger": "Egger's test needs at least three cohorts.",
+            "size": "The small-study tests need at least three cohorts.", "trimfill": ""})
     with variances_noted():  # refits of the cohorts of ``engine``, which carries the note
         table = influence(rows["events"], rows["n"], labels=rows["label"])
         l1o = leave_one_out(rows["events"], rows["n"], labels=rows["label"])
         subsets_fit = gosh(rows["events"], rows["n"], subsets=subsets, seed=seed)
         egger, egger_note = fit_or_note(lambda: egger_test(rows["events"], rows["n"]))
+        small = small_study_effects(rows, engine)
     lowest, highest = l1o.loc[l1o["estimate"].idxmin()], l1o.loc[l1o["estimate"].idxmax()]
     estimates = subsets_fit.table["estimate"]
     sentences = {
@@ -195,5 +200,6 @@ def diagnostics_lesson(rows: pd.DataFrame, engine: PooledProportion, subsets: in
         "gosh": words.gosh_sentence(len(subsets_fit.table), estimates.quantile(0.025), estimates.quantile(0.975)),
         "egger": (words.egger_sentence(egger.p, egger.limit_estimate, engine.estimate) if egger is not None
                   else words.egger_unavailable(egger_note)),
+        **small.sentences,
     }
-    return DiagnosticsLesson(table, l1o, subsets_fit, sentences)
+    return DiagnosticsLesson(table, l1o, subsets_fit, small, sentences)

@@ -9,6 +9,8 @@ from ..meta.estimators import CI_NAMES, TAU2_NAMES
 
 __all__ = [
     "OUTCOME_LABELS",
+    "ROB_ITEM_LABELS",
+    "GRADE_DOMAIN_LABELS",
     "OUTCOME_NOUNS",
     "FACTOR_LABELS",
     "GROUP_LABELS",
@@ -29,6 +31,20 @@ __all__ = [
     "REPORT_ANALYSES",
     "REPORT_STATISTICS",
 ]
+
+#: Risk-of-bias items (MINORS for single-arm cohorts, RoB 2 for randomized comparisons), for readers.
+ROB_ITEM_LABELS: dict[str, str] = {
+    "aim": "Aim stated", "consecutive": "Consecutive patients", "prospective": "Prospective data",
+    "endpoints": "Endpoints fit the aim", "unbiased": "Unbiased assessment", "followup": "Follow-up stated",
+    "loss": "Under 5% lost", "size": "Size planned", "randomization": "Randomization", "deviations": "Deviations",
+    "missing": "Missing data", "measurement": "Outcome measurement", "reporting": "Reported result",
+    "overall": "Overall",
+}
+#: The GRADE domains of a summary-of-findings table.
+GRADE_DOMAIN_LABELS: dict[str, str] = {
+    "risk_of_bias": "Risk of bias", "inconsistency": "Inconsistency", "indirectness": "Indirectness",
+    "imprecision": "Imprecision", "publication_bias": "Publication bias",
+}
 
 #: Outcomes as table rows and plot titles.
 OUTCOME_LABELS: dict[str, str] = {

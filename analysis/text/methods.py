@@ -3,12 +3,14 @@ coverage simulation and the diagnostics, each made from the numbers it states.""
 
 from __future__ import annotations
 
+import math
+
 from typing import Mapping
 
 from ..meta.heterogeneity import HeterogeneityCI
 from ..meta.results import PooledProportion
 from .labels import OUTCOME_NOUNS
-from .numbers import interval, join, number, p_value, percent, plural
+from .numbers import interval, join, level_text, number, p_value, percent, plural
 
 __all__ = [
     "noted_sentence",
@@ -30,6 +32,9 @@ __all__ = [
     "gosh_sentence",
     "egger_sentence",
     "egger_unavailable",
+    "small_study_sentence",
+    "trim_fill_sentence",
+    "small_study_unavailable",
 ]
 
 
@@ -167,13 +172,50 @@ def gosh_sentence(subsets: int, low: float, high: float) -> str:
 
 
 def egger_sentence(p: float, limit: float, pooled: float) -> str:
-    """Egger's test and its limit estimate against the pooled rate (proportions)."""
-    direction = ("the smaller cohorts report lower rates than the larger ones, the opposite of the usual publication-bias "
-                 "pattern. " if limit > pooled else "the smaller cohorts report higher rates than the larger ones. ")
+    """Egger's test and its limit estimate against the pooled rate (proportions). The
+    funnel's axis is the logit's standard error, which the event rate drives as much as
+    the cohort's size, so the sentence speaks of precision, not of size."""
+    side = "above" if limit > pooled else "below"
     return (f"Egger's regression test for funnel asymmetry gives {p_value(p)}, and its \"limit\" estimate — the rate "
-            f"extrapolated to a study of infinite size — is {percent(100 * limit)}, against a pooled {percent(100 * pooled)}: "
-            + direction + "The limit is a diagnostic, not a corrected rate.")
+            f"extrapolated to a cohort of infinite precision — is {percent(100 * limit)}, {side} the pooled "
+            f"{percent(100 * pooled)}. On the logit scale a cohort's standard error grows as its rate nears 0% or 100%, "
+            "so precision here reflects the rates themselves as much as the cohorts' sizes; the limit is a diagnostic, "
+            "not a corrected rate.")
+
+
+def small_study_sentence(tau: float, rank_p: float, peters_p: float, alpha: float = 0.05) -> str:
+    """What the funnel against cohort size shows: the rank correlation of the rates with
+    the cohorts' sizes (a direction only when the test finds one) and Peters' test."""
+    if math.isfinite(rank_p) and rank_p < alpha:
+        trend = (f"larger cohorts report {'higher' if tau > 0 else 'lower'} rates than smaller ones "
+                 f"(Kendall's τ = {number(tau, 2)}, {p_value(rank_p)})")
+    else:
+        trend = (f"the rates show no trend with cohort size that the rank correlation can tell from chance "
+                 f"(Kendall's τ = {number(tau, 2)}, {p_value(rank_p)})")
+    verdict = "finds" if math.isfinite(peters_p) and peters_p < alpha else "does not find"
+    return (f"Against cohort size, {trend}; Peters' regression on 1/n {verdict} small-study effects at the "
+            f"{number(100 * alpha, 0)}% level ({p_value(peters_p)}).")
+
+
+def trim_fill_sentence(k0: int, side: str, filled: float, low: float, high: float, pooled: float,
+                       level: float = 0.95) -> str:
+    """Trim-and-fill as a sensitivity analysis: how many cohorts it imputes and where the
+    pooled rate moves."""
+    if k0 == 0:
+        return ("Trim-and-fill finds no cohorts missing from either side of the funnel, so the pooled rate "
+                f"stays at {percent(100 * pooled)}.")
+    direction = "higher" if filled > pooled else "lower"
+    where = "below" if side == "left" else "above"
+    return (f"Trim-and-fill imputes {plural(k0, 'cohort')} {where} the pooled value; with {'it' if k0 == 1 else 'them'} "
+            f"the pooled rate would be {percent(100 * filled)} ({level_text(level)} CI {interval(100 * low, 100 * high)}), "
+            f"{direction} than the {percent(100 * pooled)} of the cohorts as reported. It assumes that the asymmetry "
+            "is publication bias, which for single-arm rates is a strong assumption: read it as a sensitivity "
+            "analysis, not as a corrected estimate.")
 
 
 def egger_unavailable(why: str) -> str:
     return f"Egger's regression test cannot be run on these cohorts: {why}."
+
+
+def small_study_unavailable(why: str, what: str = "The small-study tests") -> str:
+    return f"{what} cannot be run on these cohorts: {why}."
