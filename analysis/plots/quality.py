@@ -23,7 +23,8 @@ def risk_of_bias_plot(table: pd.DataFrame, items: list[str], *, title: str = "")
     """``table``: one row per cohort with ``label``, the ``items`` columns and ``overall``."""
     columns = [*items, "overall"]
     rows = len(table)
-    fig, ax = plt.subplots(figsize=(1.6 + 0.55 * len(columns) + 2.2, 0.9 + 0.26 * max(rows, 1)))
+    # room above for the rotated item names, whatever the number of rows
+    fig, ax = plt.subplots(figsize=(1.6 + 0.55 * len(columns) + 2.2, 2.4 + 0.26 * max(rows, 1)))
     for r, (_, row) in enumerate(table.iterrows()):
         for c, column in enumerate(columns):
             colour, symbol = JUDGEMENT_STYLE[row[column]]
