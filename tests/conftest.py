@@ -123,6 +123,12 @@ def chapters() -> list[str]:
     return [Path(f).name for f in [toc["root"]] + [c["file"] for c in toc["chapters"]]]
 
 
+def table_chapters() -> list[str]:
+    """The chapters that read the study table (their parameters cell declares
+    ``studies_path``): the others are the same on every table, and the full build tests them."""
+    return [c for c in chapters() if re.search(r"^studies_path = ", (ROOT / "book" / f"{c}.md").read_text(), flags=re.M)]
+
+
 def data_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted((ROOT / "data").rglob("*")):

@@ -12,10 +12,7 @@ check_html = script("check_html")
 def test_every_page_is_clean_in_chromium(built_book: Path) -> None:
     screenshots = ROOT / "_build" / "screenshots"
     problems = check_html.check_site(built_book, screenshots)
-    # The layout checks of issue 21 (tables cut off at desktop width, columns one word per
-    # line) still find cells in the book's wide tables: listed by `make check`, open on the
-    # issue, and kept out of this assertion until the tables are reshaped.
-    assert [p for p in problems if not any(kind in p for kind in check_html.LAYOUT_PROBLEMS)] == []
+    assert problems == []
     pages = {p.stem for p in screenshots.glob("book_*.png")}
     assert {f"book_{c}" for c in ("intro", "methods", "toxicity", "response", "pfs", "discussion")} <= pages
 

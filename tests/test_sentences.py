@@ -180,3 +180,17 @@ def test_a_pooled_fit_names_the_cohorts_it_leaves_out() -> None:
     many = text.phrasing.not_pooled_note("cr", [f"c{i}" for i in range(9)])
     assert "c5 and 3 more (their complete response" in many and "c6" not in many
     assert analysis.pool_outcome(studies, "crs_any").notes == ()  # every cohort reports it
+
+
+def test_common_and_random_effects_sentence_follows_the_fits() -> None:
+    import analysis
+    events, n = [2, 8, 30, 5], [10, 12, 40, 30]
+    common = analysis.pool_proportions(events, n, tau2="FE", labels=list("ABCD"))
+    random = analysis.pool_proportions(events, n, labels=list("ABCD"))
+    sentence = text.methods.common_random_sentence(common, random)
+    ratio = (random.ci_high - random.ci_low) / (common.ci_high - common.ci_low)
+    assert ratio > 1.05 and f"{ratio:.1f} times as wide" in sentence
+    assert f"{100 * common.estimate:.1f}%" in sentence and "for C, becomes" in sentence  # C is the largest cohort
+    same = text.methods.common_random_sentence(common, common)
+    assert "about as wide" in same
+    assert text.methods.glmm_sentence(None, random, "too few events").endswith("too few events.")

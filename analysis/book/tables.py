@@ -10,7 +10,10 @@ from ..text.labels import COLUMN_LABELS, OUTCOME_LABELS, RULE_LABELS, SETTING_LA
 from ..text.numbers import p_value, round_half_up
 from ..text.phrasing import estimate_text
 
-__all__ = ["table", "rule_table"]
+__all__ = ["table", "rule_table", "SHORT_COLUMN"]
+
+#: Columns whose longest value has at most this many characters are set on one line.
+SHORT_COLUMN = 20
 
 
 def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals: int | dict[str, int] = 1,
@@ -22,6 +25,8 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals
     padded cells (the book's stylesheet), and no row numbers unless ``index``."""
     names = {**COLUMN_LABELS, **(labels or {})}
     shown = frame.rename(columns=lambda c: names.get(c, c) if isinstance(c, str) else c)
+    if not index:  # row numbers are not shown: a unique index lets the styles address every row
+        shown = shown.reset_index(drop=True)
     p_columns = [names.get(c, c) for c in p_values]
     def places(column: str) -> int:
         return decimals.get(column, 1) if isinstance(decimals, dict) else decimals
@@ -34,7 +39,18 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals
             formats[c] = (lambda v: "—" if pd.isna(v) else f"{int(v):,}".replace("-", "−")) \
                 if pd.api.types.is_integer_dtype(shown[c]) else \
                 (lambda v, d=places(c): "—" if pd.isna(v) else f"{round_half_up(float(v), d):,.{d}f}".replace("-", "−"))
-    styler = shown.style.format(formats, na_rep="—", escape="html").format_index(escape="html", axis=1)
+    # A short column (an estimate with its CI, a name) stays on one line; a long text column
+    # wraps inside a block of readable width (the stylesheet's .long-text), so that the
+    # table fits the page and no column ends up one word per line.
+    longest = {c: int(shown[c].astype(str).str.len().max()) if len(shown) else 0 for c in shown.columns}
+    short = [c for c, n in longest.items() if n <= SHORT_COLUMN]
+    for c, n in longest.items():
+        if n > SHORT_COLUMN and c not in formats:
+            formats[c] = lambda v: f'<div class="long-text">{v}</div>'  # v arrives escaped
+    def heading(label: str) -> str:  # a header of four words or more keeps a width of its own
+        return f'<div class="long-head">{label}</div>' if len(label.split()) >= 4 else label
+
+    styler = shown.style.format(formats, na_rep="—", escape="html").format_index(heading, escape="html", axis=1)
     if not index:
         styler = styler.hide(axis="index")
     else:
@@ -46,6 +62,8 @@ def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, *, decimals
     right = [c for c in numeric] + p_columns + numeric_text
     if right:
         styler = styler.set_properties(subset=list(dict.fromkeys(right)), **{"text-align": "right"})
+    if short:
+        styler = styler.set_properties(subset=short, **{"white-space": "nowrap"})
     return styler.set_table_attributes('class="review-table"')
 
 

@@ -91,21 +91,27 @@ def randomized_evidence(randomized: pd.DataFrame, published: pd.DataFrame) -> Ra
     return RandomizedEvidence(pooled, pooled_all, used, used_all, surrogate, sentences)
 
 
-def randomized_table(randomized: pd.DataFrame) -> pd.DataFrame:
-    """Every randomized analysis, for readers."""
+def randomized_table(randomized: pd.DataFrame, part: str = "results") -> pd.DataFrame:
+    """Every randomized analysis, for readers, in two parts that each fit a page:
+    ``"results"`` (hazard ratio, medians, follow-up, crossover, data cut) and ``"sources"``
+    (the arms compared and where each analysis was read)."""
     def months(value: float) -> str:
         return "—" if not np.isfinite(value) else f"{value:g}"
 
+    key = {"Trial": randomized["trial"], "Endpoint": randomized["endpoint"], "Analysis": randomized["analysis"]}
+    if part == "sources":
+        return pd.DataFrame({**key, "CAR-T arm": randomized["cart"], "Comparator": randomized["comparator"],
+                             "Source type": randomized["source_type"], "Source": randomized["source"]})
+    if part != "results":
+        raise ValueError(f"part={part!r} is not a part of the table; choose 'results' or 'sources'")
     return pd.DataFrame({
-        "Trial": randomized["trial"], "Endpoint": randomized["endpoint"], "Analysis": randomized["analysis"],
-        "CAR-T arm": randomized["cart"], "Comparator": randomized["comparator"],
+        **key,
         "Hazard ratio (95% CI)": [words.hr_text(r.hr, r.hr_ci_low, r.hr_ci_high) for r in randomized.itertuples()],
         "Median, CAR-T (months)": randomized["median_cart"].map(months),
         "Median, control (months)": randomized["median_control"].map(months),
         "Follow-up (months)": randomized["followup_months"].map(months),
         "Crossover (%)": randomized["crossover_pct"].map(months),
         "Data cut": randomized["data_cut"].map(lambda d: iso_date_words(d) if d and d != "ND" else "not retrieved"),
-        "Source type": randomized["source_type"], "Source": randomized["source"],
     })
 
 

@@ -38,8 +38,8 @@ class SubgroupTests:
         return pd.DataFrame({
             "Comparison": [f"{OUTCOME_LABELS[o]} by {FACTOR_LABELS[b]}" for o, b in zip(t["outcome"], t["by"])],
             "p": t["p"].map(p_value), "Holm-adjusted p": t["p_holm"].map(p_value),
-            "Below the level": t["raw"].map({True: "yes", False: "no"}),
-            "Below the level after Holm": t["holm"].map({True: "yes", False: "no"}),
+            "Significant": t["raw"].map({True: "yes", False: "no"}),
+            "Significant after Holm": t["holm"].map({True: "yes", False: "no"}),
         })
 
 

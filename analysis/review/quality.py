@@ -112,21 +112,26 @@ def rob_sensitivity(studies: pd.DataFrame, rob: RiskOfBias, outcomes: Sequence[s
 #: The stated rules by which the summary of findings rates each domain (GRADE leaves the
 #: thresholds to the reviewers; these are ours, applied the same way to every outcome).
 GRADE_RULES: dict[str, str] = {
-    "start": "Single-arm cohorts are observational evidence: certainty starts at low.",
-    "risk_of_bias": "Serious if cohorts at high risk carry at least 25% of the weight or cohorts not at low risk more than "
-                    "50%; very serious if cohorts at high risk carry at least 50%.",
+    "start": "The pooled rates are effects of a treatment measured without a control, so single-arm cohorts start at "
+             "low, as observational evidence on an intervention does. (Read as a question of how often an event occurs, "
+             "as GRADE's guidance for prognosis reads it, they would start at high: each rating would then be two levels "
+             "higher.)",
+    "risk_of_bias": "Serious if cohorts at high risk carry at least 25% of the weight; very serious if at least 50%. "
+                    "A cohort whose items are unclear because its report was not retrieved is not counted against the "
+                    "evidence; the share of such weight is stated beside the judgement.",
     "inconsistency": "Serious if I² is at least 50% and the 95% prediction interval is wider than 30 percentage points; very "
                      "serious if I² is at least 75% and the interval is wider than 50 points.",
     "imprecision": "Serious if the 95% CI is wider than 20 percentage points or the cohorts hold fewer than 100 patients; "
                    "very serious if the CI is wider than 40 points.",
     "publication_bias": "Suspected (one level down) if the rank correlation with cohort size or Peters' test has p below "
-                        "0.05, or trim-and-fill moves the pooled rate by more than 5 percentage points.",
+                        "0.05. Trim-and-fill, which works on the logit funnel, is shown as a sensitivity analysis and "
+                        "does not decide the rating.",
     "indirectness": "Not serious: the cohorts are patients with multiple myeloma treated with a BCMA CAR-T product and the "
                     "outcome is measured as the question asks.",
     "randomized": "Randomized comparisons start at high. Risk of bias from RoB 2: serious if trials with some concerns carry "
                   "more than 50% of the weight or a trial at high risk at least 25%. Inconsistency: serious if I² is at "
-                  "least 50%. Imprecision: serious if the 95% CI of the hazard ratio includes 1, very serious if it "
-                  "spans both 0.75 and 1.25. Publication bias: not assessed with fewer than ten trials. Indirectness: "
+                  "least 50% and the trials do not all point the same way. Imprecision: serious if the 95% CI of the "
+                  "hazard ratio includes 1, very serious if it spans both 0.75 and 1.25. Publication bias: not assessed with fewer than ten trials. Indirectness: "
                   "serious for overall survival when a trial let more than a quarter of its control arm cross over to "
                   "CAR-T, which blurs the comparison.",
 }
@@ -141,8 +146,7 @@ def _domains(rows: pd.DataFrame, fit, overall: pd.Series, alpha: float) -> dict[
     weights = fit.studies["weight"].to_numpy() / 100
     risk = rows["study_id"].map(overall).fillna("unclear").to_numpy()
     high_share, not_low_share = float(weights[risk == "high"].sum()), float(weights[risk != "low"].sum())
-    rob = ("very serious" if high_share >= 0.5 else
-           "serious" if high_share >= 0.25 or not_low_share > 0.5 else "not serious")
+    rob = "very serious" if high_share >= 0.5 else "serious" if high_share >= 0.25 else "not serious"
     pi_width = 100 * (fit.pi_high - fit.pi_low) if np.isfinite(fit.pi_high) else np.nan
     i2 = fit.i2
     incon = ("very serious" if i2 >= 75 and pi_width > 50 else
@@ -155,7 +159,7 @@ def _domains(rows: pd.DataFrame, fit, overall: pd.Series, alpha: float) -> dict[
         pub, facts = "not assessed", {}
     else:
         shift = 100 * abs(small.trim.estimate - fit.estimate)
-        pub = "suspected" if small.detected() or shift > 5 else "undetected"
+        pub = "suspected" if small.detected() else "undetected"  # trim-and-fill is a sensitivity analysis only
         facts = {"rank_p": small.rank.p, "peters_p": small.peters.p, "shift": shift}
     return {
         "risk_of_bias": (rob, words.domain_reason("risk_of_bias", rob, high_share=high_share, not_low_share=not_low_share)),
@@ -175,20 +179,24 @@ class SummaryOfFindings:
     table: pd.DataFrame
     sentence: str
 
-    def display(self) -> pd.DataFrame:
-        t = self.table
-        shown = {"Outcome": t["outcome"].map(SOF_OUTCOMES), "Edition": t["edition"], "Cohorts (patients)":
-                 [f"{k} ({n:,})" for k, n in zip(t["k"], t["patients"])], "Pooled rate": t["estimate"]}
+    def display(self, edition: str) -> pd.DataFrame:
+        """One edition's summary of findings, for readers."""
+        t = self.table[self.table["edition"] == edition]
+        shown = {"Outcome": t["outcome"].map(SOF_OUTCOMES), "Cohorts (patients)":
+                 [f"{k} ({n:,})" for k, n in zip(t["k"], t["patients"])], "Pooled result": t["estimate"]}
         for domain, label in GRADE_DOMAIN_LABELS.items():
             shown[label] = t[domain]
         shown["Certainty"] = t["certainty"]
         return pd.DataFrame(shown)
 
-    def reasons(self) -> pd.DataFrame:
-        """Each domain's judgement with the numbers behind it."""
-        t = self.table
-        return pd.DataFrame({"Outcome": t["outcome"].map(SOF_OUTCOMES), "Edition": t["edition"],
-                             **{label: t[f"{domain}_reason"] for domain, label in GRADE_DOMAIN_LABELS.items()}})
+    def reasons(self, edition: str) -> pd.DataFrame:
+        """Each domain's judgement of one edition with the numbers behind it, one row per
+        outcome and domain."""
+        t = self.table[self.table["edition"] == edition]
+        rows = [{"Outcome": SOF_OUTCOMES[r["outcome"]], "Domain": label, "Judgement": r[domain],
+                 "Why": r[f"{domain}_reason"]}
+                for _, r in t.iterrows() for domain, label in GRADE_DOMAIN_LABELS.items()]
+        return pd.DataFrame(rows, columns=["Outcome", "Domain", "Judgement", "Why"])
 
 
 def _randomized_domains(fit: PooledEffect, used: pd.DataFrame, rob2: pd.DataFrame, endpoint: str) -> dict[str, tuple[str, str]]:
@@ -196,7 +204,8 @@ def _randomized_domains(fit: PooledEffect, used: pd.DataFrame, rob2: pd.DataFram
     risk = used["registration"].map(rob2.set_index("study_id")["overall"]).fillna("some concerns").to_numpy()
     concerns, high = float(weights[risk != "low"].sum()), float(weights[risk == "high"].sum())
     rob = "serious" if concerns > 0.5 or high >= 0.25 else "not serious"
-    incon = "serious" if fit.k > 1 and fit.i2 >= 50 else "not serious"
+    sides = {np.sign(np.log(h)) if l > 1 or h < 1 else 0 for l, h in zip(fit.studies["ci_low"], fit.studies["ci_high"])}
+    incon = "serious" if fit.k > 1 and fit.i2 >= 50 and sides != {-1.0} and sides != {1.0} else "not serious"
     imprec = ("very serious" if fit.ci_low < 0.75 and fit.ci_high > 1.25 else
               "serious" if fit.ci_low <= 1 <= fit.ci_high else "not serious")
     crossed = used.loc[used["crossover_pct"] > 25, "trial"].tolist() if endpoint == "OS" else []
@@ -257,27 +266,31 @@ class QualityResults:
     sensitivity: Mapping[str, pd.DataFrame]
     findings: SummaryOfFindings
     evidence: RandomizedEvidence
+    judgements: pd.DataFrame
     sentences: Mapping[str, str]
 
     def basis_table(self) -> pd.DataFrame:
         """Every judgement of the cohorts shown, with the words it rests on, for readers."""
-        frames = [r.basis.assign(_edition=name) for name, r in self.rob.items()]
+        trials = self.evidence.used_all.drop_duplicates("registration").set_index("registration")["trial"]
+        randomized = self.judgements[self.judgements["tool"] == "RoB 2"]
+        randomized = randomized.assign(label=randomized["study_id"].map(trials).fillna(randomized["study_id"]))
+        frames = [r.basis for r in self.rob.values()] + [randomized]
         every = pd.concat(frames).drop_duplicates(subset=["edition", "study_id", "tool", "item"])
-        return pd.DataFrame({"Cohort": every["label"], "Report judged": every["edition"].map(REPORT_LABELS),
-                             "Tool": every["tool"], "Item": every["item"].map(ROB_ITEM_LABELS),
+        item = [f"{ROB_ITEM_LABELS[i]} ({tool})" for i, tool in zip(every["item"], every["tool"])]
+        return pd.DataFrame({"Cohort": every["label"], "Report": every["edition"].map(REPORT_LABELS), "Item": item,
                              "Judgement": every["judgement"], "Basis": every["basis"], "Source": every["source"]})
 
     def randomized_table(self) -> pd.DataFrame:
         """The randomized trials' RoB 2 judgements, for readers."""
         rob2 = next(iter(self.rob.values())).randomized
-        trials = self.evidence.used.drop_duplicates("registration").set_index("registration")["trial"]
+        trials = self.evidence.used_all.drop_duplicates("registration").set_index("registration")["trial"]
         items = list(TOOLS["RoB 2"][0]) + ["overall"]
         shown = rob2.assign(label=rob2["study_id"].map(trials).fillna(rob2["study_id"]))
         return shown[["label", *items]].rename(columns={"label": "Trial", **ROB_ITEM_LABELS})
 
 
 #: The reports a judgement rests on, for readers.
-REPORT_LABELS = {"2020": "the 2020 table's report", "update": "the update's report"}
+REPORT_LABELS = {"2020": "2020 table", "update": "update"}
 #: The editions of the chapter: the paper's table and the update's main analysis.
 EDITIONS = ("2020 table", "update")
 
@@ -300,7 +313,7 @@ def quality_results(studies_path=None, update_path=None, rob_path=None, randomiz
     findings = summary_of_findings({n: (tables[n], rob[n]) for n in tables}, alpha=alpha,
                                    randomized=("update", evidence, rob["update"]))
     sentences["certainty"] = findings.sentence
-    return QualityResults(tables, rob, sensitivity, findings, evidence, sentences)
+    return QualityResults(tables, rob, sensitivity, findings, evidence, judgements, sentences)
 
 
 def rules_table() -> pd.DataFrame:

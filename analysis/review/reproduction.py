@@ -300,9 +300,10 @@ def readable(report: pd.DataFrame) -> pd.DataFrame:
     keys = report["key"].str.split(":", expand=True)
     return pd.DataFrame({
         "Outcome": keys[0].map(lambda v: REPORT_OUTCOMES.get(v, v)),
-        "Analysis": keys[1].map(lambda v: REPORT_ANALYSES.get(v, v.replace("_", " "))),
+        # the statistic with its analysis: one column fewer, so the table fits the page
+        "Analysis, statistic": [f"{REPORT_ANALYSES.get(a, a.replace('_', ' '))}: {REPORT_STATISTICS.get(v, v.replace('_', ' '))}"
+                                for a, v in zip(keys[1], keys[3])],
         "Group": keys[2].map(lambda g: "the test" if g == "test" else typeset(g)),
-        "Statistic": keys[3].map(lambda v: REPORT_STATISTICS.get(v, v.replace("_", " "))),
         "Published": report["published"].astype(str),
         # A p-value is shown as journals print it, and its difference is not a distance.
         "Computed": [p_value(v).removeprefix("p ").removeprefix("= ") if stat == "p" and np.isfinite(v) else number(v, 3)

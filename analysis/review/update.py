@@ -137,17 +137,18 @@ def update_results(update_path: str | Path | None = None, update_covariates_path
 
 def new_cohorts_table(results: UpdateResults) -> pd.DataFrame:
     """The cohorts new or replaced since 2020, for readers: cohort, trial, design and
-    population, patients, where the numbers come from, data cut and source."""
+    population, patients, the analysis each enters with its kind of source, data cut and
+    source."""
     new = results.new
     return pd.DataFrame({
         "Cohort": new["label"],
         "Trial": new["trial"],
-        "Design": new["design"].where(new["design"] != "", "—"),
-        "Population": new["population"].where(new["population"] != "", "—"),
+        "Design and population": [", ".join(part for part in (d, p) if part) or "—"
+                                  for d, p in zip(new["design"], new["population"])],
         "Patients (safety / response)": new["n_safety"].astype(str) + " / " + new["n_response"].astype(str)
         + new["response_denominator"].map({"itt": " randomized", "infused": "", "": ""}),
-        "Analysis": new["primary_source"].map({True: "main", False: "sensitivity only"}),
-        "Source type": new["source_type"].where(new["source_type"] != "", "—"),
+        "Enters (kind of source)": [f"{'main' if main else 'sensitivity only'} ({kind or '—'})"
+                                    for main, kind in zip(new["primary_source"], new["source_type"])],
         "Data cut": new["data_cut"].map(lambda d: iso_date_words(d) if d else "not retrieved"),
         "Source": new["source"],
     })

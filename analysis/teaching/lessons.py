@@ -24,7 +24,8 @@ from ..review.outcomes import fit_or_note, outcome_rows, pool_outcome, variances
 from ..text import methods as words
 from ..text.labels import OUTCOME_NOUNS
 from ..text.numbers import p_value, plural
-from ..text.phrasing import fit_notes_sentence, precision_sentence
+from ..text.numbers import round_half_up
+from ..text.phrasing import fit_estimate, fit_notes_sentence, precision_sentence
 from .steps import DLSteps, dl_steps
 
 __all__ = [
@@ -51,6 +52,28 @@ class ModelLesson:
     engine: PooledProportion
     numbers: Mapping[str, tuple[float, int]]
     sentences: Mapping[str, str]
+    common_random: pd.DataFrame
+
+    def common_random_display(self) -> pd.DataFrame:
+        """Each cohort's weight under the common-effect and the random-effects model, and
+        the two pooled results, for readers."""
+        return self.common_random
+
+
+def _common_random(rows: pd.DataFrame, common: PooledProportion, engine: PooledProportion) -> pd.DataFrame:
+    """One row per cohort (label, patients, observed rate, weight under each model) and
+    one per model (its pooled rate with CI), for readers."""
+    cohorts = pd.DataFrame({
+        "Cohort": list(rows["label"]), "Patients": list(rows["n"]),
+        "Observed rate (%)": [round_half_up(100 * x / n, 1) for x, n in zip(rows["events"], rows["n"])],
+        "Common-effect weight (%)": list(common.studies["weight"]), "Random-effects weight (%)": list(engine.studies["weight"]),
+    })
+    pooled = pd.DataFrame({
+        "Cohort": ["Pooled, common effect", "Pooled, random effects"], "Patients": [int(rows["n"].sum())] * 2,
+        "Observed rate (%)": [fit_estimate(common, cohorts=False), fit_estimate(engine, cohorts=False)],
+        "Common-effect weight (%)": [100.0, np.nan], "Random-effects weight (%)": [np.nan, 100.0],
+    })
+    return pd.concat([cohorts.astype({"Observed rate (%)": object}), pooled], ignore_index=True)
 
 
 def model_lesson(studies: pd.DataFrame, teaching_outcome: str, example_study: str | None = None) -> ModelLesson:
@@ -79,6 +102,7 @@ def model_lesson(studies: pd.DataFrame, teaching_outcome: str, example_study: st
         fits = {name: fit_or_note(lambda t=tau2: pool_proportions(rows["events"], rows["n"], tau2=t))[0]
                 for name, tau2 in [("DerSimonian–Laird", "DL"), ("REML", "REML"), ("Paule–Mandel", "PM")]}
         glmm, glmm_note = fit_or_note(lambda: pool_proportions(rows["events"], rows["n"], method="glmm"))
+        common = pool_proportions(rows["events"], rows["n"], tau2="FE", labels=rows["label"])
         t_fit = pool_proportions(rows["events"], rows["n"], tau2="DL", pi="t") if len(rows) >= 3 else None
     sentences = {
         "engine_notes": fit_notes_sentence(engine.notes),
@@ -98,8 +122,10 @@ def model_lesson(studies: pd.DataFrame, teaching_outcome: str, example_study: st
             s["estimate"], mean_rate(s["mu"], s["tau2"]), None if glmm is None else glmm.estimate,
             None if glmm is None else mean_rate(glmm.mu, glmm.tau2), glmm_note),
         "pi_t": words.t_interval_sentence(t_fit, s["pi_low"], s["pi_high"]),
+        "common_random": words.common_random_sentence(common, engine),
+        "glmm": words.glmm_sentence(glmm, engine, glmm_note),
     }
-    return ModelLesson(outcome, rows, chosen, steps, engine, numbers, sentences)
+    return ModelLesson(outcome, rows, chosen, steps, engine, numbers, sentences, _common_random(rows, common, engine))
 
 
 #: The interval methods of the coverage simulation, as the prose names them.

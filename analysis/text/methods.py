@@ -7,6 +7,8 @@ import math
 
 from typing import Mapping
 
+import numpy as np
+
 from ..meta.heterogeneity import HeterogeneityCI
 from ..meta.results import PooledProportion
 from .labels import OUTCOME_NOUNS
@@ -35,6 +37,8 @@ __all__ = [
     "small_study_sentence",
     "trim_fill_sentence",
     "small_study_unavailable",
+    "common_random_sentence",
+    "glmm_sentence",
 ]
 
 
@@ -219,3 +223,28 @@ def egger_unavailable(why: str) -> str:
 
 def small_study_unavailable(why: str, what: str = "The small-study tests") -> str:
     return f"{what} cannot be run on these cohorts: {why}."
+
+
+def common_random_sentence(common: PooledProportion, random: PooledProportion) -> str:
+    """The common-effect and the random-effects result side by side, and the question
+    each answers."""
+    ratio = (random.ci_high - random.ci_low) / (common.ci_high - common.ci_low)
+    largest = int(np.argmax(common.studies["weight"].to_numpy()))
+    width = (f"{number(ratio, 1)} times as wide" if ratio >= 1.05 else
+             "about as wide" if ratio > 0.95 else f"{number(1 / ratio, 1)} times narrower")
+    return (f"The common-effect model assumes one true rate shared by every cohort and estimates it as "
+            f"{percent(100 * common.estimate)} ({level_text(common.level)} CI {interval(100 * common.ci_low, 100 * common.ci_high)}); "
+            f"the random-effects model lets each cohort have its own true rate and estimates the centre of their "
+            f"distribution as {percent(100 * random.estimate)} ({level_text(random.level)} CI "
+            f"{interval(100 * random.ci_low, 100 * random.ci_high)}), an interval {width}. The largest common-effect weight, "
+            f"{percent(common.studies['weight'].iat[largest])} for {common.studies['study'].iat[largest]}, becomes "
+            f"{percent(random.studies['weight'].iat[largest])} under random effects.")
+
+
+def glmm_sentence(glmm: PooledProportion | None, normal: PooledProportion, note: str = "") -> str:
+    """The binomial-normal model's pooled rate and τ² against the normal approximation's."""
+    if glmm is None:
+        return f"The binomial-normal model cannot be fitted to these cohorts: {note}."
+    return (f"Fitted by maximum likelihood, the binomial-normal model gives a pooled rate of {percent(100 * glmm.estimate)} "
+            f"with τ² = {number(glmm.tau2, 3)} on the logit scale, against {percent(100 * normal.estimate)} and "
+            f"τ² = {number(normal.tau2, 3)} from the normal approximation with DerSimonian–Laird's τ².")
