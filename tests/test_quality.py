@@ -189,3 +189,15 @@ def test_every_tool_item_has_a_reader_label() -> None:
     for items, _ in TOOLS.values():
         assert set(items) <= set(ROB_ITEM_LABELS)
     assert np.all([ROB_ITEM_LABELS[i] != i for i in ROB_ITEM_LABELS])
+
+
+def test_the_rows_of_the_sensitivity_analysis_only_are_judged_and_shown() -> None:
+    results = quality_results()
+    every = load_studies(UPDATE_DIR / "studies.csv", sources="all")
+    aside = every[~every["primary_source"]]
+    assert len(results.aside.table) == len(aside) and results.aside.not_assessed == ()
+    assert results.sentences["aside_rob"].startswith(f"The update's {len(aside)} rows from conference abstracts")
+    shown = results.basis_table()
+    assert set(aside["label"]) <= set(shown["Cohort"])
+    # every randomized trial's RoB 2 domains, whichever table holds the trial's row
+    assert (shown["Item"].str.endswith("(RoB 2)")).sum() == 2 * 5

@@ -259,7 +259,8 @@ def summary_of_findings(editions: Mapping[str, tuple[pd.DataFrame, RiskOfBias]],
 class QualityResults:
     """The quality chapter's results: per edition (the study table, then the update) its
     table, risk of bias and sensitivity analysis; the summary of findings; the sentences
-    (``first_*`` of the study table, ``update_*`` of the update, ``certainty``)."""
+    (``first_*`` of the study table, ``update_*`` of the update, ``certainty``); ``aside``
+    is the risk of bias of the update's cohorts that enter the sensitivity analysis only."""
 
     tables: Mapping[str, pd.DataFrame]
     rob: Mapping[str, RiskOfBias]
@@ -267,6 +268,7 @@ class QualityResults:
     findings: SummaryOfFindings
     evidence: RandomizedEvidence
     judgements: pd.DataFrame
+    aside: RiskOfBias
     sentences: Mapping[str, str]
 
     def basis_table(self) -> pd.DataFrame:
@@ -274,7 +276,7 @@ class QualityResults:
         trials = self.evidence.used_all.drop_duplicates("registration").set_index("registration")["trial"]
         randomized = self.judgements[self.judgements["tool"] == "RoB 2"]
         randomized = randomized.assign(label=randomized["study_id"].map(trials).fillna(randomized["study_id"]))
-        frames = [r.basis for r in self.rob.values()] + [randomized]
+        frames = [r.basis for r in self.rob.values()] + [self.aside.basis, randomized]
         every = pd.concat(frames).drop_duplicates(subset=["edition", "study_id", "tool", "item"])
         item = [f"{ROB_ITEM_LABELS[i]} ({tool})" for i, tool in zip(every["item"], every["tool"])]
         return pd.DataFrame({"Cohort": every["label"], "Report": every["edition"].map(REPORT_LABELS), "Item": item,
@@ -309,11 +311,15 @@ def quality_results(studies_path=None, update_path=None, rob_path=None, randomiz
         sensitivity[name], sentences[f"{prefix}_sensitivity"] = rob_sensitivity(t, rob[name])
         sentences[f"{prefix}_rob"] = rob[name].sentences["rob"]
         sentences[f"{prefix}_rob_missing"] = rob[name].sentences["rob_missing"]
+    every = load_studies(update_path or UPDATE_DIR / "studies.csv", sources="all")
+    aside = risk_of_bias(every[~every["primary_source"]], before, judgements)
+    doubled = int(every.loc[~every["primary_source"], "replaces_primary"].astype(bool).sum())
+    sentences["aside_rob"] = words.aside_rob_sentence(len(aside.table), doubled, aside.sentences["rob"])
     evidence = randomized_evidence(load_randomized(randomized_path), load_published(published_path))
     findings = summary_of_findings({n: (tables[n], rob[n]) for n in tables}, alpha=alpha,
                                    randomized=("update", evidence, rob["update"]))
     sentences["certainty"] = findings.sentence
-    return QualityResults(tables, rob, sensitivity, findings, evidence, judgements, sentences)
+    return QualityResults(tables, rob, sensitivity, findings, evidence, judgements, aside, sentences)
 
 
 def rules_table() -> pd.DataFrame:

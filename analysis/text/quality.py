@@ -10,7 +10,7 @@ from .labels import OUTCOME_NOUNS
 from .numbers import join, level_text, number, percent, plural
 
 __all__ = ["rob_sentence", "rob_sensitivity_sentence", "certainty_sentence", "not_assessed_note", "domain_reason", "randomized_reason", "checklist_sentence", "registration_sentence",
-           "window_sentence", "assessed_sentence"]
+           "window_sentence", "assessed_sentence", "aside_rob_sentence"]
 
 
 def rob_sentence(overall: Mapping[str, int], tool: str) -> str:
@@ -108,3 +108,14 @@ def window_sentence(start: str, end: str) -> str:
 def assessed_sentence(assessed: int, decisions: Mapping[str, int]) -> str:
     parts = [f"{decision}, {count}" for decision, count in decisions.items()]
     return f"The update assessed {plural(assessed, 'cohort')} against these criteria ({'; '.join(parts)})."
+
+
+def aside_rob_sentence(k: int, doubled: int, rob: str) -> str:
+    """The rows of the sensitivity analysis only (``doubled`` of them second readings of
+    cohorts in the main analysis), judged like the others."""
+    if k == 0:
+        return "No row of the update enters the sensitivity analysis only."
+    also = (f" ({doubled} of them {'is a second reading' if doubled == 1 else 'are second readings'} of a cohort in the "
+            "main analysis, judged on its journal report)") if doubled else ""
+    return (f"The update's {plural(k, 'row')} from conference abstracts or secondary reports{also} enter the sensitivity "
+            f"analysis, never the main one, and are judged all the same. {rob}")
