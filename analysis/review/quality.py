@@ -56,11 +56,6 @@ class RiskOfBias:
         """Overall risk by ``study_id``."""
         return self.table.set_index("study_id")["overall"]
 
-    def display(self) -> pd.DataFrame:
-        """The MINORS table for readers."""
-        items = list(TOOLS["MINORS"][0]) + ["overall"]
-        return self.table[["label", *items]].rename(columns={"label": "Cohort", **ROB_ITEM_LABELS})
-
 
 def _judged(judgements: pd.DataFrame, tool: str) -> pd.DataFrame:
     items = list(TOOLS[tool][0])

@@ -43,7 +43,8 @@ __all__ = [
 class ModelLesson:
     """The model taught by hand on ``outcome``: its cohorts (``rows``), the example cohort,
     the by-hand steps, the engine's fit, the numbers the prose quotes (name -> (value,
-    decimals)) and its sentences."""
+    decimals)), its sentences, and the common-effect against random-effects table for
+    readers (``common_random``)."""
 
     outcome: str
     rows: pd.DataFrame
@@ -53,11 +54,6 @@ class ModelLesson:
     numbers: Mapping[str, tuple[float, int]]
     sentences: Mapping[str, str]
     common_random: pd.DataFrame
-
-    def common_random_display(self) -> pd.DataFrame:
-        """Each cohort's weight under the common-effect and the random-effects model, and
-        the two pooled results, for readers."""
-        return self.common_random
 
 
 def _common_random(rows: pd.DataFrame, common: PooledProportion, engine: PooledProportion) -> pd.DataFrame:
